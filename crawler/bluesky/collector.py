@@ -1,0 +1,245 @@
+"""Bluesky search backfill through the atproto SDK.
+
+- Login with handle and app password from environment variables; the session string is
+  kept in a file only its owner can read and reused, because createSession is limited
+  far more tightly than anything else (30 per 5 minutes, 300 a day; 10 a day was seen).
+- ``app.bsky.feed.searchPosts`` per hashtag (``#tag``) and keyword, 100 a page, cursor
+  paging until the cursor is absent, bounded by the campaign's ``since`` and, on later
+  runs, by the newest post already collected (a cursor in DuckDB).
+- Authors' full profiles with ``app.bsky.actor.getProfiles``, 25 at a time (the API
+  maximum).
+- ``RateLimit-*`` headers (epoch reset) are read after every call; at the reserve the
+  collector sleeps until the reset; a 429 waits and retries a bounded number of times.
+Raw JSON goes through :mod:`crawler.bluesky.parse` and then the shared pipeline chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from atproto import Client, models
+from atproto_client.exceptions import (
+    NetworkError,
+    RateLimitExceededError,
+    RequestErrorBase,
+    UnauthorizedError,
+)
+from atproto_client.request import Response
+
+from crawler.bluesky.parse import parse_post_view, parse_profile, parse_timestamp
+from crawler.config import BlueskySection, Campaign
+from crawler.items import CursorItem
+from crawler.ratelimit import parse_rate_limit
+from pipelines.chain import PipelineChain
+
+logger = logging.getLogger(__name__)
+
+PAGE_LIMIT = 100  # searchPosts maximum
+PROFILE_BATCH = 25  # getProfiles maximum
+
+
+class BlueskyError(Exception):
+    """A Bluesky problem the user must act on (one line)."""
+
+
+class BlueskyCollector:
+    def __init__(
+        self,
+        campaign: Campaign,
+        chain: PipelineChain,
+        *,
+        session_dir: Path,
+        get_cursor: Callable[[str, str], str | None],
+        sleep: Callable[[float], None] = time.sleep,
+        reserve: int = 1,
+        max_retries: int = 5,
+        max_wait: float = 900.0,
+    ) -> None:
+        if campaign.bluesky is None:
+            raise ValueError("campaign has no [bluesky] section")
+        self.campaign = campaign
+        self.cfg: BlueskySection = campaign.bluesky
+        self.chain = chain
+        self.stats = chain.stats
+        self.session_dir = session_dir
+        self.get_cursor = get_cursor
+        self.sleep = sleep
+        self.reserve = reserve
+        self.max_retries = max_retries
+        self.max_wait = max_wait
+        self.host = urlsplit(self.cfg.service).netloc.lower()
+        self.client = Client(base_url=self.cfg.service)
+        self.profiles_pending: list[str] = []
+        self.profiles_done: set[str] = set()
+
+    # --- session -------------------------------------------------------------------
+    def _session_file(self, handle: str) -> Path:
+        digest = hashlib.sha256(f"{self.cfg.service}|{handle}".encode()).hexdigest()[:16]
+        return self.session_dir / f"bluesky-{digest}.session"
+
+    def _save_session(self, path: Path) -> None:
+        self.session_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(self.client.export_session_string())
+        os.replace(tmp, path)
+
+    def login(self) -> None:
+        handle, password = self.cfg.handle, self.cfg.app_password
+        if not handle or not password:
+            raise BlueskyError(
+                f"Bluesky needs a login: set {self.cfg.handle_env} and "
+                f"{self.cfg.password_env} (an app password, never your main password)"
+            )
+        path = self._session_file(handle)
+        self.client.on_session_change(lambda _event, _session: self._save_session(path))
+        if path.exists():
+            try:
+                self.client.login(session_string=path.read_text().strip())
+                self.stats.inc_value("scout/bluesky/session_reused")
+                return
+            except (RequestErrorBase, ValueError) as exc:
+                logger.info("stored Bluesky session not usable (%s): logging in", exc)
+        try:
+            self.client.login(handle, password)
+        except UnauthorizedError:
+            raise BlueskyError(
+                f"Bluesky refused the login for {handle!r}: check {self.cfg.password_env}"
+            ) from None
+        except NetworkError as exc:
+            raise BlueskyError(f"cannot reach {self.cfg.service}: {exc}") from None
+        self.stats.inc_value("scout/bluesky/logins")
+        self._save_session(path)
+
+    # --- calls with rate limits ------------------------------------------------------
+    def _respect(self, headers: dict[str, Any]) -> None:
+        now = datetime.now(UTC)
+        limit = parse_rate_limit(headers, now)
+        if limit is None:
+            return
+        wait = limit.wait_seconds(now, self.reserve)
+        if wait > 0:
+            self.stats.inc_value("scout/ratelimit/budget_waits")
+            logger.info("%s: rate-limit reserve reached, waiting %.1f s", self.host, wait)
+            self.sleep(min(wait, self.max_wait))
+
+    def _query(self, nsid: str, params: Any) -> dict[str, Any]:
+        for attempt in range(self.max_retries + 1):
+            try:
+                response: Response = self.client.invoke_query(nsid, params=params)
+            except RateLimitExceededError as exc:
+                self.stats.inc_value("scout/ratelimit/429")
+                if attempt == self.max_retries:
+                    raise
+                headers = exc.response.headers if exc.response is not None else {}
+                now = datetime.now(UTC)
+                limit = parse_rate_limit(headers, now)
+                wait = limit.wait_seconds(now, 0) if limit else 0.0
+                self.sleep(min(max(wait, 2.0**attempt), self.max_wait))
+                continue
+            except NetworkError:
+                self.stats.inc_value("scout/errors/network")
+                if attempt == self.max_retries:
+                    raise
+                self.sleep(min(2.0**attempt, self.max_wait))
+                continue
+            self.stats.inc_value("scout/bluesky/requests")
+            self._respect(response.headers)
+            if not isinstance(response.content, dict):
+                raise BlueskyError(f"{nsid}: the server did not answer JSON")
+            return response.content
+        raise AssertionError("unreachable")
+
+    # --- collection ------------------------------------------------------------------
+    def queries(self) -> Iterator[tuple[str, str]]:
+        for tag in self.campaign.campaign.hashtags:
+            yield f"tag:{tag}", f"#{tag}"
+        for word in self.campaign.campaign.keywords:
+            yield f"kw:{word.lower()}", word
+
+    def search(self, key: str, q: str) -> None:
+        source = f"bluesky:{self.host}"
+        cursor_time = self.get_cursor(source, key)
+        floor = parse_timestamp(cursor_time) if cursor_time else None
+        since = self.campaign.campaign.since_datetime
+        bound = max([t for t in (floor, since) if t is not None], default=None)
+        page_cursor: str | None = None
+        newest: datetime | None = floor
+        for _page in range(self.cfg.max_pages):
+            params = models.AppBskyFeedSearchPosts.Params(
+                q=q,
+                limit=PAGE_LIMIT,
+                cursor=page_cursor,
+                sort="latest",
+                since=bound.isoformat().replace("+00:00", "Z") if bound else None,
+            )
+            body = self._query("app.bsky.feed.searchPosts", params)
+            posts = body.get("posts")
+            if not isinstance(posts, list):
+                self.stats.inc_value("scout/errors/bad_body")
+                logger.error("searchPosts answered without a posts list for %r", q)
+                return
+            self.stats.inc_value("scout/bluesky/pages")
+            reached = False
+            now = datetime.now(UTC)
+            for view in posts:
+                try:
+                    parsed = parse_post_view(view, now, self.host)
+                except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                    self.stats.inc_value("scout/skipped/unparseable_post")
+                    logger.warning("unparseable Bluesky post: %s", exc)
+                    continue
+                post = parsed.posts[0]
+                created = post.created_at
+                if created is not None and bound is not None and created <= bound:
+                    reached = True
+                    continue
+                if created is not None and (newest is None or created > newest):
+                    newest = created
+                self.stats.inc_value("scout/bluesky/posts")
+                for account in parsed.accounts:
+                    if account.account_id not in self.profiles_done:
+                        self.profiles_done.add(account.account_id)
+                        self.profiles_pending.append(account.account_id.removeprefix("bluesky:"))
+                self.chain.process_many(parsed.all_items())
+            page_cursor = body.get("cursor")
+            if reached or not page_cursor or not posts:
+                break
+            if len(self.profiles_pending) >= PROFILE_BATCH * 4:
+                self.fetch_profiles()
+        if newest is not None and newest != floor:
+            self.fetch_profiles()  # profiles first, so the cursor never outruns the data
+            self.chain.process(CursorItem(source, key, newest.isoformat()))
+
+    def fetch_profiles(self) -> None:
+        pending, self.profiles_pending = self.profiles_pending, []
+        now = datetime.now(UTC)
+        for i in range(0, len(pending), PROFILE_BATCH):
+            batch = pending[i : i + PROFILE_BATCH]
+            body = self._query(
+                "app.bsky.actor.getProfiles",
+                models.AppBskyActorGetProfiles.Params(actors=batch),
+            )
+            for view in body.get("profiles") or []:
+                try:
+                    account = parse_profile(view, now)
+                except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                    self.stats.inc_value("scout/skipped/unparseable_profile")
+                    logger.warning("unparseable Bluesky profile: %s", exc)
+                    continue
+                self.chain.process(account)
+
+    def run(self) -> None:
+        self.login()
+        for key, q in self.queries():
+            self.search(key, q)
+        self.fetch_profiles()

@@ -1,0 +1,167 @@
+"""The DuckDB schema: the analysts' public contract plus internal bookkeeping tables.
+
+Migrations are applied in order; ``schema_meta.version`` records the last one applied.
+Never edit a released migration: append a new one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str]] = [
+    (
+        1,
+        """
+        CREATE TABLE IF NOT EXISTS accounts (
+            account_id      VARCHAR PRIMARY KEY,
+            platform        VARCHAR NOT NULL,
+            handle          VARCHAR NOT NULL,
+            display_name    VARCHAR,
+            bio             VARCHAR,
+            url             VARCHAR,
+            followers_count BIGINT,
+            following_count BIGINT,
+            posts_count     BIGINT,
+            is_bot          BOOLEAN DEFAULT FALSE,
+            created_at      TIMESTAMPTZ,
+            first_seen_at   TIMESTAMPTZ,
+            last_seen_at    TIMESTAMPTZ,
+            role            VARCHAR,
+            org_type        VARCHAR,
+            language        VARCHAR,
+            country         VARCHAR,
+            -- beyond the contract
+            is_group        BOOLEAN DEFAULT FALSE,
+            instance        VARCHAR,
+            fields          JSON,
+            labels          VARCHAR[],
+            discoverable    BOOLEAN,
+            indexable       BOOLEAN,
+            noindex         BOOLEAN,
+            role_confidence DOUBLE,
+            country_confidence DOUBLE,
+            class_reasons   VARCHAR,
+            classified_at   TIMESTAMPTZ
+        );
+        CREATE TABLE IF NOT EXISTS posts (
+            post_id       VARCHAR PRIMARY KEY,
+            platform      VARCHAR NOT NULL,
+            account_id    VARCHAR NOT NULL,
+            url           VARCHAR,
+            created_at    TIMESTAMPTZ,
+            text          VARCHAR,
+            lang          VARCHAR,
+            hashtags      VARCHAR[],
+            mentions      VARCHAR[],
+            links         VARCHAR[],
+            reply_to      VARCHAR,
+            repost_of     VARCHAR,
+            like_count    BIGINT,
+            repost_count  BIGINT,
+            reply_count   BIGINT,
+            collected_at  TIMESTAMPTZ,
+            -- beyond the contract
+            quote_of      VARCHAR,
+            source        VARCHAR,
+            reply_to_ref  VARCHAR,
+            sensitive     BOOLEAN DEFAULT FALSE
+        );
+        CREATE TABLE IF NOT EXISTS interactions (
+            src_account_id VARCHAR NOT NULL,
+            dst_account_id VARCHAR,
+            kind           VARCHAR NOT NULL,
+            post_id        VARCHAR NOT NULL,
+            created_at     TIMESTAMPTZ,
+            dst_handle     VARCHAR,
+            dst_ref        VARCHAR
+        );
+        CREATE TABLE IF NOT EXISTS leads (
+            campaign     VARCHAR NOT NULL,
+            account_id   VARCHAR NOT NULL,
+            platform     VARCHAR,
+            handle       VARCHAR,
+            display_name VARCHAR,
+            url          VARCHAR,
+            lead_type    VARCHAR NOT NULL,
+            score        DOUBLE,
+            rank         INTEGER,
+            country      VARCHAR,
+            language     VARCHAR,
+            reasons      VARCHAR,
+            -- the components the score is made of, so every number can be traced
+            reach        DOUBLE,
+            centrality   DOUBLE,
+            role_fit     DOUBLE,
+            stance       VARCHAR,
+            activity     DOUBLE,
+            country_need DOUBLE,
+            campaign_posts BIGINT,
+            ranked_at    TIMESTAMPTZ,
+            stance_score DOUBLE  -- the 0..1 stance component (``stance`` keeps the word)
+        );
+        CREATE TABLE IF NOT EXISTS runs (
+            run_id       VARCHAR PRIMARY KEY,
+            campaign     VARCHAR NOT NULL,
+            started_at   TIMESTAMPTZ,
+            finished_at  TIMESTAMPTZ,
+            status       VARCHAR,
+            posts_new    BIGINT DEFAULT 0,
+            accounts_new BIGINT DEFAULT 0,
+            errors       BIGINT DEFAULT 0,
+            -- beyond the contract
+            skipped      JSON,
+            stats        JSON
+        );
+        -- incremental collection: one cursor per (source, key), e.g. ("mastodon:host", "tag")
+        CREATE TABLE IF NOT EXISTS cursors (
+            source     VARCHAR NOT NULL,
+            key        VARCHAR NOT NULL,
+            value      VARCHAR,
+            updated_at TIMESTAMPTZ,
+            PRIMARY KEY (source, key)
+        );
+        -- server-local ids ("host#id") -> platform-wide ids, to resolve Mastodon replies
+        CREATE TABLE IF NOT EXISTS refs (
+            ref       VARCHAR PRIMARY KEY,
+            target_id VARCHAR NOT NULL
+        );
+        -- posts that matched each campaign (a post may serve several campaigns)
+        CREATE TABLE IF NOT EXISTS campaign_posts (
+            campaign VARCHAR NOT NULL,
+            post_id  VARCHAR NOT NULL,
+            PRIMARY KEY (campaign, post_id)
+        );
+        -- erased accounts: only a salted hash survives, so they are never collected again
+        CREATE TABLE IF NOT EXISTS forgotten (
+            key_hash     VARCHAR PRIMARY KEY,
+            forgotten_at TIMESTAMPTZ
+        );
+        CREATE TABLE IF NOT EXISTS settings (
+            name  VARCHAR PRIMARY KEY,
+            value VARCHAR
+        );
+        -- per-campaign stance and engagement of an account
+        CREATE TABLE IF NOT EXISTS account_campaign (
+            campaign       VARCHAR NOT NULL,
+            account_id     VARCHAR NOT NULL,
+            stance         VARCHAR,
+            stance_score   DOUBLE,
+            campaign_posts BIGINT,
+            last_post_at   TIMESTAMPTZ,
+            PRIMARY KEY (campaign, account_id)
+        );
+        -- per campaign and EU member state: the ECI threshold, the signature count the
+        -- organizers gave (NULL = not given) and whether it is a target country; written
+        -- by the ranking, read by the ranking query and v_country_coverage
+        CREATE TABLE IF NOT EXISTS campaign_countries (
+            campaign   VARCHAR NOT NULL,
+            country    VARCHAR NOT NULL,
+            mep_seats  INTEGER,
+            threshold  BIGINT,
+            signatures BIGINT,
+            is_target  BOOLEAN,
+            PRIMARY KEY (campaign, country)
+        );
+        """,
+    ),
+]
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]

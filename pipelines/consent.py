@@ -1,0 +1,114 @@
+"""Consent filter: nothing of an opted-out or erased account goes further.
+
+An account is opted out when the platform says so (Mastodon ``discoverable``/
+``indexable`` false, ``noindex`` true; Bluesky ``!no-unauthenticated``), when its profile
+carries ``#nobot``/``#noindex``/``#nosearch``/``#nobots``, or when ``scout forget`` erased
+it. Its posts and the interactions it makes are dropped; interactions that point at it
+are dropped and its handle is removed from other posts' ``mentions``. Data stored before
+it opted out is deleted the first time the opt-out is seen.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Self
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem, NotConfigured
+
+from crawler.consent import opt_out_reason
+from crawler.items import AccountItem, InteractionItem, PostItem
+from pipelines.base import DEFAULT_DB, StatsLike, shared_store
+
+if TYPE_CHECKING:
+    from crawler.storage import Store
+
+logger = logging.getLogger(__name__)
+
+
+class ConsentPipeline:
+    def __init__(self, store: Store, stats: StatsLike, *, respect_opt_outs: bool = True) -> None:
+        self.store = store
+        self.stats = stats
+        self.respect_opt_outs = respect_opt_outs
+        self.blocked_ids: set[str] = set()
+        self.blocked_handles: set[str] = set()
+        self.allowed_ids: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if not crawler.settings.getbool("SCOUT_CONSENT_ENABLED", True):
+            raise NotConfigured("consent filter switched off")
+        store = shared_store(crawler.settings.get("SCOUT_DB", DEFAULT_DB))
+        return cls(
+            store,
+            crawler.stats,  # type: ignore[arg-type]
+            respect_opt_outs=crawler.settings.getbool("SCOUT_RESPECT_OPT_OUTS", True),
+        )
+
+    def _block(self, account: AccountItem, why: str) -> None:
+        first_time = account.account_id not in self.blocked_ids
+        self.blocked_ids.add(account.account_id)
+        self.blocked_handles.add(account.handle.lower())
+        if first_time:
+            self.stats.inc_value("scout/consent/accounts_skipped")
+            self.stats.inc_value(f"scout/consent/reason/{why.split('=')[0].split(' ')[0]}")
+            removed = self.store.delete_account_data(account.account_id)
+            if any(removed.values()):
+                logger.info("deleted stored data of %s (%s)", account.account_id, why)
+                self.stats.inc_value("scout/consent/accounts_deleted")
+
+    def _check_account(self, account: AccountItem) -> bool:
+        """True when the account may be collected."""
+        if account.account_id in self.blocked_ids:
+            return False
+        if self.store.is_forgotten(account.account_id, account.handle):
+            self.blocked_ids.add(account.account_id)
+            self.blocked_handles.add(account.handle.lower())
+            self.stats.inc_value("scout/consent/forgotten_skipped")
+            return False
+        why = opt_out_reason(account) if self.respect_opt_outs else None
+        if why:
+            self._block(account, why)
+            return False
+        self.allowed_ids.add(account.account_id)
+        return True
+
+    def _blocked_id(self, account_id: str | None) -> bool:
+        if account_id is None:
+            return False
+        if account_id in self.blocked_ids:
+            return True
+        if account_id not in self.allowed_ids and self.store.is_forgotten(account_id):
+            self.blocked_ids.add(account_id)
+            return True
+        return False
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, AccountItem):
+            if not self._check_account(item):
+                raise DropItem(f"opted out: {item.account_id}")
+        elif isinstance(item, PostItem):
+            if self._blocked_id(item.account_id):
+                self.stats.inc_value("scout/consent/posts_skipped")
+                raise DropItem(f"post of an opted-out account: {item.post_id}")
+            if self.blocked_handles and item.mentions:
+                keep = [
+                    (h, i)
+                    for h, i in zip(
+                        item.mentions,
+                        item.mention_ids or [None] * len(item.mentions),
+                        strict=False,
+                    )
+                    if h.lower() not in self.blocked_handles and not self._blocked_id(i)
+                ]
+                item.mentions = [h for h, _ in keep]
+                item.mention_ids = [i for _, i in keep]
+        elif isinstance(item, InteractionItem):
+            dst_blocked = self._blocked_id(item.dst_account_id) or (
+                item.dst_handle is not None and item.dst_handle.lower() in self.blocked_handles
+            )
+            if self._blocked_id(item.src_account_id) or dst_blocked:
+                self.stats.inc_value("scout/consent/interactions_skipped")
+                raise DropItem("interaction with an opted-out account")
+        return item

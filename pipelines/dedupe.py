@@ -1,0 +1,53 @@
+"""Drop what this run has already seen: the same status read through several Mastodon
+instances (same ActivityPub URI), the same interaction, the same account refreshed twice.
+Storage upserts are idempotent anyway; this keeps the batches small."""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from crawler.items import AccountItem, InteractionItem, PostItem
+from pipelines.base import StatsLike
+
+
+class DedupePipeline:
+    def __init__(self, stats: StatsLike) -> None:
+        self.stats = stats
+        self.posts: set[str] = set()
+        self.accounts: dict[str, bool] = {}  # account_id -> seen with full counts
+        self.interactions: set[tuple[str, str, str, str]] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler.stats)  # type: ignore[arg-type]
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, PostItem):
+            if item.post_id in self.posts:
+                self.stats.inc_value("scout/dedupe/posts")
+                raise DropItem(f"duplicate post {item.post_id}")
+            self.posts.add(item.post_id)
+        elif isinstance(item, AccountItem):
+            # an account is refreshed at most once a run; a full profile (with counts)
+            # may still follow the short one embedded in a post
+            full = item.followers_count is not None
+            seen_full = self.accounts.get(item.account_id)
+            if seen_full is not None and (seen_full or not full):
+                self.stats.inc_value("scout/dedupe/accounts")
+                raise DropItem(f"account already refreshed this run: {item.account_id}")
+            self.accounts[item.account_id] = full
+        elif isinstance(item, InteractionItem):
+            key = (
+                item.src_account_id,
+                item.kind,
+                item.post_id,
+                item.dst_account_id or item.dst_handle or "",
+            )
+            if key in self.interactions:
+                self.stats.inc_value("scout/dedupe/interactions")
+                raise DropItem("duplicate interaction")
+            self.interactions.add(key)
+        return item

@@ -1,0 +1,79 @@
+"""Last step: buffer items and write them to DuckDB in Arrow batches.
+
+Cursors (:class:`crawler.items.CursorItem`) flush everything buffered before them, then
+are saved, so a run killed at any point resumes without losing what it collected and
+without duplicates (upserts are keyed)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Self
+
+from scrapy.crawler import Crawler
+
+from crawler.items import AccountItem, CursorItem, InteractionItem, PostItem
+from pipelines.base import DEFAULT_DB, StatsLike, shared_store
+
+if TYPE_CHECKING:
+    from crawler.storage import Store
+
+logger = logging.getLogger(__name__)
+
+
+class StoragePipeline:
+    def __init__(self, store: Store, stats: StatsLike, *, batch_size: int = 2000) -> None:
+        self.store = store
+        self.stats = stats
+        self.batch_size = batch_size
+        self.accounts: list[AccountItem] = []
+        self.posts: list[PostItem] = []
+        self.interactions: list[InteractionItem] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        store = shared_store(crawler.settings.get("SCOUT_DB", DEFAULT_DB))
+        return cls(
+            store,
+            crawler.stats,  # type: ignore[arg-type]
+            batch_size=crawler.settings.getint("SCOUT_BATCH_SIZE", 2000),
+        )
+
+    def _pending(self) -> int:
+        return len(self.accounts) + len(self.posts) + len(self.interactions)
+
+    def flush(self) -> None:
+        if not self._pending():
+            return
+        # accounts first, so posts and interactions can be resolved against them
+        if self.accounts:
+            new = self.store.upsert_accounts(self.accounts)
+            self.stats.inc_value("scout/accounts_new", new)
+            self.stats.inc_value("scout/accounts_stored", len(self.accounts))
+        if self.posts:
+            new = self.store.upsert_posts(self.posts)
+            self.stats.inc_value("scout/posts_new", new)
+            self.stats.inc_value("scout/posts_stored", len(self.posts))
+        if self.interactions:
+            new = self.store.add_interactions(self.interactions)
+            self.stats.inc_value("scout/interactions_new", new)
+        self.accounts, self.posts, self.interactions = [], [], []
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, AccountItem):
+            self.accounts.append(item)
+        elif isinstance(item, PostItem):
+            self.posts.append(item)
+        elif isinstance(item, InteractionItem):
+            self.interactions.append(item)
+        elif isinstance(item, CursorItem):
+            self.flush()
+            self.store.set_cursor(item.source, item.key, item.value)
+            self.stats.inc_value("scout/cursors_saved")
+            return item
+        if self._pending() >= self.batch_size:
+            self.flush()
+        return item
+
+    def close_spider(self) -> None:
+        self.flush()
+        self.store.resolve_refs()

@@ -1,0 +1,109 @@
+"""User errors end with exit 2 and one line on stderr, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def scout(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("SCOUT_DEBUG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "crawler.cli", *args],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("[campaign\nname='x'", "not valid TOML"),
+        ("[mastodon]\ninstances=['https://a.example']", "campaign: missing section [campaign]"),
+        ("[campaign]\nhashtags=['a']", "campaign.name: missing"),
+        ("[campaign]\nname='x'\nhashtags=['a']\ncountries=['DE','XX']", "campaign.countries[1]"),
+        ("[campaign]\nname='x'\nhashtags=['a b']", "campaign.hashtags[0]: not a hashtag"),
+        ("[campaign]\nname='x'", "give at least one hashtag or keyword"),
+        (
+            "[campaign]\nname='x'\nhashtags=['a']\n[mastodon]\ninstances=['ftp://a']",
+            "mastodon.instances[0]: not an http(s) URL",
+        ),
+        ("[campaign]\nname='x'\nhashtags=['a']\nsince='yesterday'", "campaign.since"),
+        ("[campaign]\nname='x'\nhashtags=['a']\n[privacy]\nretention_days=0", "retention_days"),
+        ("[campaign]\nname='x'\nhashtags=['a']\n[bluesky]\nservce='http://x'", "bluesky.servce"),
+    ],
+)
+def test_bad_campaign_file_is_one_line_exit_2(tmp_path: Path, body: str, expected: str) -> None:
+    f = tmp_path / "bad.toml"
+    f.write_text(body)
+    line = one_line_error(scout("crawl", str(f), "--db", str(tmp_path / "x.duckdb"), cwd=tmp_path))
+    assert "bad.toml" in line
+    assert expected in line
+
+
+def test_missing_campaign_file(tmp_path: Path) -> None:
+    line = one_line_error(scout("leads", "nope.toml", cwd=tmp_path))
+    assert "nope.toml: no such campaign file" in line
+
+
+def test_leads_before_any_crawl(tmp_path: Path) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text("[campaign]\nname='x'\nhashtags=['a']\n")
+    line = one_line_error(scout("leads", str(f), "--db", str(tmp_path / "none.duckdb"), cwd=tmp_path))
+    assert "no database yet" in line
+
+
+def test_bad_lead_type_and_export_suffix(tmp_path: Path) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text("[campaign]\nname='x'\nhashtags=['a']\n")
+    db = tmp_path / "s.duckdb"
+    from crawler.storage import Store
+
+    Store(db).close()
+    line = one_line_error(scout("leads", str(f), "--db", str(db), "--type", "fan", cwd=tmp_path))
+    assert "--type must be one of" in line
+    line = one_line_error(
+        scout("export", str(f), "--db", str(db), "--out", str(tmp_path / "x.pdf"), cwd=tmp_path)
+    )
+    assert "x.pdf" in line or ".pdf" in line
+
+
+def test_not_a_database(tmp_path: Path) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text("[campaign]\nname='x'\nhashtags=['a']\n")
+    db = tmp_path / "junk.duckdb"
+    db.write_text("this is not a database")
+    line = one_line_error(scout("leads", str(f), "--db", str(db), cwd=tmp_path))
+    assert "junk.duckdb" in line
+
+
+def test_classify_rejects_bad_jsonl(tmp_path: Path) -> None:
+    f = tmp_path / "p.jsonl"
+    f.write_text('{"platform": "mastodon", "handle": "a@b", "bio": "x"}\n{oops\n')
+    line = one_line_error(scout("classify", str(f), cwd=tmp_path))
+    assert "p.jsonl:2" in line
+
+
+def test_usage_error_exit_2(tmp_path: Path) -> None:
+    proc = scout("crawl", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
