@@ -51,10 +51,10 @@ CountryOpt = Annotated[
 
 
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    level = logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.root.handlers:
+        handler.setLevel(level)
 
 
 def _campaign(path: Path) -> Campaign:
@@ -126,7 +126,9 @@ def print_findings(store: Any, campaign: Campaign) -> None:
         )
         for t in LEAD_TYPES:
             totals[t] += counts[cc].get(t, 0)
-    table.add_row("[bold]all", *(f"[bold]{totals[t]}" for t in LEAD_TYPES), str(sum(totals.values())))
+    table.add_row(
+        "[bold]all", *(f"[bold]{totals[t]}" for t in LEAD_TYPES), str(sum(totals.values()))
+    )
     out.print(table)
 
 
@@ -198,7 +200,8 @@ def leads(
 def export(
     campaign: CampaignArg,
     out_path: Annotated[
-        Path, typer.Option("--out", "-o", help="FILE.csv, FILE.xlsx or FILE.parquet", dir_okay=False)
+        Path,
+        typer.Option("--out", "-o", help="FILE.csv, FILE.xlsx or FILE.parquet", dir_okay=False),
     ],
     lead_type: TypeOpt = None,
     country: CountryOpt = None,
@@ -267,7 +270,7 @@ def classify(
         if not isinstance(record, dict):
             raise UserError(f"{profiles}:{n}: expected a JSON object per line")
         records.append(record)
-    sink = open(out_file, "w", encoding="utf-8") if out_file else sys.stdout  # noqa: SIM115
+    sink = open(out_file, "w", encoding="utf-8") if out_file else sys.stdout
     try:
         for record, result in zip(records, Classifier().classify_many(records), strict=True):
             row = {"platform": record.get("platform"), "handle": record.get("handle"), **result}
@@ -322,7 +325,7 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("scout: interrupted; the next run resumes where this one stopped")
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - one line for the user, details with -v
+    except Exception as exc:  # one line for the user; SCOUT_DEBUG=1 shows the traceback
         if os.environ.get("SCOUT_DEBUG"):
             raise
         err.print(

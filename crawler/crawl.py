@@ -8,7 +8,7 @@ import fcntl
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -75,6 +75,8 @@ def _scrapy_settings(db: Path, campaign: Campaign, log_level: str) -> Any:
     settings.set("SCOUT_DB", str(db), priority="cmdline")
     settings.set("SCOUT_RESPECT_OPT_OUTS", campaign.privacy.respect_opt_outs, priority="cmdline")
     settings.set("LOG_LEVEL", log_level, priority="cmdline")
+    # logging is the CLI's (one handler, one format); Scrapy logs through it
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     contact = os.environ.get("SCOUT_CONTACT")
     if contact:
         ua = settings.get("USER_AGENT")
@@ -88,7 +90,7 @@ def collect_mastodon(campaign: Campaign, db: Path, log_level: str = "WARNING") -
 
     from spiders.mastodon_tags import MastodonTagSpider
 
-    process = CrawlerProcess(_scrapy_settings(db, campaign, log_level), install_root_handler=True)
+    process = CrawlerProcess(_scrapy_settings(db, campaign, log_level))
     crawler = process.create_crawler(MastodonTagSpider)
     process.crawl(crawler, campaign=campaign, db=str(db))
     process.start()
@@ -119,22 +121,24 @@ def classify_accounts(store: Store, *, only_new: bool = False) -> int:
     df = store.accounts_for_classification(only_new=only_new)
     if df.empty:
         return 0
-    profiles = (
-        {
-            "platform": r.platform,
-            "handle": r.handle,
-            "display_name": r.display_name,
-            "bio": r.bio,
-            "fields": r.fields,
-            "followers_count": None if pd.isna(r.followers_count) else int(r.followers_count),
-            "bot": bool(r.is_bot),
-            "posts": r.posts,
-            "instance": r.instance,
-            "post_langs": [x for x in r.post_langs if x],
-            "labels": r.labels,
+
+    def profile(r: Mapping[Hashable, Any]) -> dict[str, Any]:
+        followers = r["followers_count"]
+        return {
+            "platform": r["platform"],
+            "handle": r["handle"],
+            "display_name": r["display_name"],
+            "bio": r["bio"],
+            "fields": r["fields"],
+            "followers_count": None if pd.isna(followers) else int(followers),
+            "bot": bool(r["is_bot"]),
+            "posts": r["posts"],
+            "instance": r["instance"],
+            "post_langs": [x for x in r["post_langs"] if x],
+            "labels": r["labels"],
         }
-        for r in df.itertuples(index=False)
-    )
+
+    profiles = (profile(r) for r in df.to_dict("records"))
     results = list(Classifier().classify_many(profiles))
     out = pd.DataFrame(
         {
@@ -168,7 +172,9 @@ def score_campaign(store: Store, campaign: Campaign) -> int:
     if engagement.empty:
         store.write_account_campaign(name, engagement)
         return 0
-    by_account = {r.account_id: list(r.texts) for r in texts.itertuples(index=False)}
+    by_account: dict[str, list[str]] = {
+        str(r["account_id"]): [str(t) for t in r["texts"]] for r in texts.to_dict("records")
+    }
     labels, scores = [], []
     for account_id in engagement["account_id"]:
         label, score, _why = score_stance(
@@ -223,7 +229,9 @@ def run_crawl(
                 if campaign.bluesky is not None:
                     try:
                         _merge(stats, collect_bluesky(campaign, store, session_dir), "bluesky")
-                    except Exception as exc:  # noqa: BLE001 - recorded in the run, reported
+                    except (
+                        Exception
+                    ) as exc:  # recorded in the run and reported; Mastodon data stays
                         from crawler.bluesky.collector import BlueskyError
 
                         if not isinstance(exc, BlueskyError):

@@ -42,7 +42,9 @@ class AccountItem:
     discoverable: bool | None = None
     indexable: bool | None = None
     noindex: bool | None = None
-    labels: list[str] = field(default_factory=list)  # Bluesky self-labels, e.g. "!no-unauthenticated"
+    labels: list[str] = field(
+        default_factory=list
+    )  # Bluesky self-labels, e.g. "!no-unauthenticated"
     instance: str | None = None  # Mastodon: host of the account's home server
     local_refs: list[str] = field(default_factory=list)  # Mastodon: "host#local_id" aliases
     seen_at: datetime | None = None
@@ -59,7 +61,9 @@ class PostItem:
     lang: str | None = None  # ISO 639-1 when the platform says
     hashtags: list[str] = field(default_factory=list)  # lower case, no "#", unique, in order
     mentions: list[str] = field(default_factory=list)  # account handles ("user@host" / bsky handle)
-    mention_ids: list[str | None] = field(default_factory=list)  # account_ids when known (Bluesky DIDs)
+    mention_ids: list[str | None] = field(
+        default_factory=list
+    )  # account_ids when known (Bluesky DIDs)
     links: list[str] = field(default_factory=list)  # external URLs (not hashtag/mention links)
     reply_to: str | None = None  # post_id of the parent when known
     reply_to_account_id: str | None = None

@@ -49,7 +49,7 @@ class RateLimitMiddleware:
     def from_crawler(cls, crawler: Crawler) -> Self:
         s = crawler.settings
         return cls(
-            crawler.stats,  # type: ignore[arg-type]
+            crawler.stats,
             reserve=s.getint("SCOUT_RATELIMIT_RESERVE", 1),
             max_wait=s.getfloat("SCOUT_RATELIMIT_MAX_WAIT", 900.0),
             max_429_retries=s.getint("SCOUT_429_RETRIES", 5),

@@ -28,6 +28,8 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
+# drops are expected (consent, duplicates across instances) and counted in the stats
+DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RateLimitMiddleware": 590,

@@ -31,10 +31,12 @@ class PipelineChain:
         batch_size: int = 2000,
     ) -> None:
         self.stats = stats or Stats()
+        self.consent = ConsentPipeline(store, self.stats, respect_opt_outs=respect_opt_outs)
         self.storage = StoragePipeline(store, self.stats, batch_size=batch_size)
+        self.storage.consent = self.consent
         self.steps: list[Any] = [
             NormalizePipeline(self.stats),
-            ConsentPipeline(store, self.stats, respect_opt_outs=respect_opt_outs),
+            self.consent,
             DedupePipeline(self.stats),
             self.storage,
         ]

@@ -42,7 +42,7 @@ class ConsentPipeline:
         store = shared_store(crawler.settings.get("SCOUT_DB", DEFAULT_DB))
         return cls(
             store,
-            crawler.stats,  # type: ignore[arg-type]
+            crawler.stats,
             respect_opt_outs=crawler.settings.getbool("SCOUT_RESPECT_OPT_OUTS", True),
         )
 

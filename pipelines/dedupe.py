@@ -22,7 +22,7 @@ class DedupePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler.stats)  # type: ignore[arg-type]
+        return cls(crawler.stats)
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, PostItem):

@@ -32,7 +32,7 @@ class NormalizePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler.stats)  # type: ignore[arg-type]
+        return cls(crawler.stats)
 
     def _drop(self, why: str, item: Any) -> DropItem:
         self.stats.inc_value(f"scout/dropped/invalid/{why}")

@@ -13,6 +13,7 @@ from scrapy.crawler import Crawler
 
 from crawler.items import AccountItem, CursorItem, InteractionItem, PostItem
 from pipelines.base import DEFAULT_DB, StatsLike, shared_store
+from pipelines.consent import ConsentPipeline
 
 if TYPE_CHECKING:
     from crawler.storage import Store
@@ -28,20 +29,46 @@ class StoragePipeline:
         self.accounts: list[AccountItem] = []
         self.posts: list[PostItem] = []
         self.interactions: list[InteractionItem] = []
+        # an account may opt out after some of its items were buffered (a full profile
+        # arriving after a post): the consent step's verdict is checked again at flush
+        self.consent: ConsentPipeline | None = None
+        self.crawler: Crawler | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         store = shared_store(crawler.settings.get("SCOUT_DB", DEFAULT_DB))
-        return cls(
+        pipeline = cls(
             store,
-            crawler.stats,  # type: ignore[arg-type]
+            crawler.stats,
             batch_size=crawler.settings.getint("SCOUT_BATCH_SIZE", 2000),
         )
+        pipeline.crawler = crawler
+        return pipeline
+
+    def open_spider(self) -> None:
+        if self.crawler is not None and self.consent is None:
+            self.consent = self.crawler.get_item_pipeline(ConsentPipeline)
 
     def _pending(self) -> int:
         return len(self.accounts) + len(self.posts) + len(self.interactions)
 
+    def _drop_blocked(self) -> None:
+        if self.consent is None or not self.consent.blocked_ids:
+            return
+        blocked = self.consent.blocked_ids
+        before = self._pending()
+        self.accounts = [a for a in self.accounts if a.account_id not in blocked]
+        self.posts = [p for p in self.posts if p.account_id not in blocked]
+        self.interactions = [
+            i
+            for i in self.interactions
+            if i.src_account_id not in blocked and i.dst_account_id not in blocked
+        ]
+        if self._pending() < before:
+            self.stats.inc_value("scout/consent/buffered_items_dropped", before - self._pending())
+
     def flush(self) -> None:
+        self._drop_blocked()
         if not self._pending():
             return
         # accounts first, so posts and interactions can be resolved against them

@@ -157,7 +157,7 @@ class MastodonTagSpider(scrapy.Spider):
             stats.inc_value("scout/mastodon/statuses")
             yield from parsed.all_items()
         meta = {**meta, "newest": newest}
-        links = parse_link_header(response.headers.get("Link", b"").decode("latin-1"))
+        links = parse_link_header(response.headers.get("Link") or b"")
         next_url = links.get("next")
         if stop or not next_url:
             yield from self._finish(meta)

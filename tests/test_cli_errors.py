@@ -68,7 +68,9 @@ def test_missing_campaign_file(tmp_path: Path) -> None:
 def test_leads_before_any_crawl(tmp_path: Path) -> None:
     f = tmp_path / "c.toml"
     f.write_text("[campaign]\nname='x'\nhashtags=['a']\n")
-    line = one_line_error(scout("leads", str(f), "--db", str(tmp_path / "none.duckdb"), cwd=tmp_path))
+    line = one_line_error(
+        scout("leads", str(f), "--db", str(tmp_path / "none.duckdb"), cwd=tmp_path)
+    )
     assert "no database yet" in line
 
 

@@ -84,7 +84,9 @@ def test_chain_drops_everything_of_opted_out_accounts(store: Store) -> None:
         post(hidden, 2),
         InteractionItem(ok.account_id, None, "mention", mentioned.post_id, NOW, hidden.handle),
         InteractionItem(hidden.account_id, ok.account_id, "reply", "p", NOW),
-        InteractionItem(ok.account_id, None, "mention", mentioned.post_id, NOW, "x@elsewhere.example"),
+        InteractionItem(
+            ok.account_id, None, "mention", mentioned.post_id, NOW, "x@elsewhere.example"
+        ),
     ]
     kept = chain.process_many(items)
     chain.close()
@@ -165,3 +167,15 @@ def test_cursor_is_saved_only_after_the_data(store: Store) -> None:
     assert store.count("posts") == 2  # flushed before the cursor
     assert store.get_cursor("mastodon:social.example", "tag:cleanaireci") == "123"
     chain.close()
+
+
+def test_buffered_items_of_an_account_that_opts_out_later_are_not_written(store: Store) -> None:
+    chain = PipelineChain(store, batch_size=10_000)
+    short = account("later", "bluesky")  # a post's author view: no bio yet
+    chain.process_many([short, post(short, 1), post(short, 2)])
+    full = account("later", "bluesky", bio="Privacy first #nobot", followers_count=10)
+    chain.process(full)  # the full profile says no
+    chain.close()
+    assert store.count("posts") == 0
+    assert store.count("accounts") == 0
+    assert chain.stats.get_value("scout/consent/buffered_items_dropped") == 3

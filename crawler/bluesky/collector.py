@@ -7,7 +7,8 @@
   paging until the cursor is absent, bounded by the campaign's ``since`` and, on later
   runs, by the newest post already collected (a cursor in DuckDB).
 - Authors' full profiles with ``app.bsky.actor.getProfiles``, 25 at a time (the API
-  maximum).
+  maximum), fetched before the page's posts go through the pipelines, so the consent
+  step decides on the full profile (bio, labels).
 - ``RateLimit-*`` headers (epoch reset) are read after every call; at the reserve the
   collector sleeps until the reset; a 429 waits and retries a bounded number of times.
 Raw JSON goes through :mod:`crawler.bluesky.parse` and then the shared pipeline chain.
@@ -77,8 +78,9 @@ class BlueskyCollector:
         self.max_wait = max_wait
         self.host = urlsplit(self.cfg.service).netloc.lower()
         self.client = Client(base_url=self.cfg.service)
-        self.profiles_pending: list[str] = []
         self.profiles_done: set[str] = set()
+        self._session_path: Path | None = None
+        self._fresh_login_done = False
 
     # --- session -------------------------------------------------------------------
     def _session_file(self, handle: str) -> Path:
@@ -101,6 +103,7 @@ class BlueskyCollector:
                 f"{self.cfg.password_env} (an app password, never your main password)"
             )
         path = self._session_file(handle)
+        self._session_path = path
         self.client.on_session_change(lambda _event, _session: self._save_session(path))
         if path.exists():
             try:
@@ -109,6 +112,10 @@ class BlueskyCollector:
                 return
             except (RequestErrorBase, ValueError) as exc:
                 logger.info("stored Bluesky session not usable (%s): logging in", exc)
+        self._password_login(handle, password, path)
+
+    def _password_login(self, handle: str, password: str, path: Path) -> None:
+        self._fresh_login_done = True
         try:
             self.client.login(handle, password)
         except UnauthorizedError:
@@ -145,6 +152,18 @@ class BlueskyCollector:
                 limit = parse_rate_limit(headers, now)
                 wait = limit.wait_seconds(now, 0) if limit else 0.0
                 self.sleep(min(max(wait, 2.0**attempt), self.max_wait))
+                continue
+            except UnauthorizedError:
+                # a stored session the server no longer accepts (revoked, server reset):
+                # log in with the password once, then give up with one clear line
+                if self._fresh_login_done or not self.cfg.handle or not self.cfg.app_password:
+                    raise BlueskyError(
+                        f"Bluesky refused our session at {self.cfg.service} ({nsid})"
+                    ) from None
+                assert self._session_path is not None
+                self.stats.inc_value("scout/bluesky/session_rejected")
+                logger.info("stored Bluesky session rejected: logging in again")
+                self._password_login(self.cfg.handle, self.cfg.app_password, self._session_path)
                 continue
             except NetworkError:
                 self.stats.inc_value("scout/errors/network")
@@ -191,6 +210,8 @@ class BlueskyCollector:
             self.stats.inc_value("scout/bluesky/pages")
             reached = False
             now = datetime.now(UTC)
+            page_items: list[Any] = []
+            new_authors: list[str] = []
             for view in posts:
                 try:
                     parsed = parse_post_view(view, now, self.host)
@@ -198,8 +219,7 @@ class BlueskyCollector:
                     self.stats.inc_value("scout/skipped/unparseable_post")
                     logger.warning("unparseable Bluesky post: %s", exc)
                     continue
-                post = parsed.posts[0]
-                created = post.created_at
+                created = parsed.posts[0].created_at
                 if created is not None and bound is not None and created <= bound:
                     reached = True
                     continue
@@ -209,22 +229,22 @@ class BlueskyCollector:
                 for account in parsed.accounts:
                     if account.account_id not in self.profiles_done:
                         self.profiles_done.add(account.account_id)
-                        self.profiles_pending.append(account.account_id.removeprefix("bluesky:"))
-                self.chain.process_many(parsed.all_items())
+                        new_authors.append(account.account_id.removeprefix("bluesky:"))
+                page_items.extend(parsed.all_items())
+            # full profiles first: the consent step must see bios and labels before it
+            # lets any post of the page through
+            self.fetch_profiles(new_authors)
+            self.chain.process_many(page_items)
             page_cursor = body.get("cursor")
             if reached or not page_cursor or not posts:
                 break
-            if len(self.profiles_pending) >= PROFILE_BATCH * 4:
-                self.fetch_profiles()
         if newest is not None and newest != floor:
-            self.fetch_profiles()  # profiles first, so the cursor never outruns the data
             self.chain.process(CursorItem(source, key, newest.isoformat()))
 
-    def fetch_profiles(self) -> None:
-        pending, self.profiles_pending = self.profiles_pending, []
+    def fetch_profiles(self, dids: list[str]) -> None:
         now = datetime.now(UTC)
-        for i in range(0, len(pending), PROFILE_BATCH):
-            batch = pending[i : i + PROFILE_BATCH]
+        for i in range(0, len(dids), PROFILE_BATCH):
+            batch = dids[i : i + PROFILE_BATCH]
             body = self._query(
                 "app.bsky.actor.getProfiles",
                 models.AppBskyActorGetProfiles.Params(actors=batch),
@@ -242,4 +262,3 @@ class BlueskyCollector:
         self.login()
         for key, q in self.queries():
             self.search(key, q)
-        self.fetch_profiles()

@@ -1,0 +1,1 @@
+"""Bluesky: JSON parsing (``parse``); the atproto collector lives beside it."""

@@ -1,0 +1,498 @@
+"""Bluesky (AT Protocol) JSON (decoded dicts) -> items.
+
+Views follow the lexicons in ``../shared/fixtures/bluesky/lexicons``:
+``app.bsky.feed.defs#postView`` (searchPosts, getPosts, getPostThread, getQuotes) and
+``app.bsky.actor.defs#profileView*``.  Facet offsets are UTF-8 byte offsets.
+:func:`parse_post_record` handles a bare ``app.bsky.feed.post`` record (Jetstream
+commits, ``com.atproto.repo.getRecord``) where no view is available.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from crawler.items import AccountItem, InteractionItem, ParsedStatus, PostItem
+from crawler.text import (
+    clean_name,
+    hashtags_in_text,
+    normalise_tag,
+    remove_zero_width,
+    utf8_slice_bytes,
+)
+from crawler.text import parse_timestamp as _parse_timestamp
+
+PLATFORM = "bluesky"
+POST_COLLECTION = "app.bsky.feed.post"
+FACET_TAG = "app.bsky.richtext.facet#tag"
+FACET_MENTION = "app.bsky.richtext.facet#mention"
+FACET_LINK = "app.bsky.richtext.facet#link"
+# Post labels (moderation or self-labels) that make a post "sensitive".
+SENSITIVE_LABELS = frozenset({"porn", "sexual", "nudity", "graphic-media", "gore"})
+_INVALID_HANDLE = "handle.invalid"
+
+
+def parse_timestamp(s: str | None) -> datetime | None:
+    """Tolerant datetime reader (``Z``, offsets, missing or long fraction); bad -> None."""
+    return _parse_timestamp(s)
+
+
+def account_id_of(did: str) -> str:
+    return PLATFORM + ":" + did
+
+
+def post_id_of(at_uri: str) -> str:
+    return PLATFORM + ":" + at_uri
+
+
+def _uri_parts(at_uri: str) -> list[str]:
+    if not isinstance(at_uri, str) or not at_uri.startswith("at://"):
+        return []
+    return at_uri[5:].split("/")
+
+
+def did_of_uri(at_uri: str) -> str | None:
+    """The DID authority of an ``at://`` URI, or ``None`` (not at://, or a handle)."""
+    parts = _uri_parts(at_uri)
+    if not parts or not parts[0].startswith("did:"):
+        return None
+    return parts[0]
+
+
+def collection_of_uri(at_uri: str) -> str | None:
+    parts = _uri_parts(at_uri)
+    return parts[1] if len(parts) >= 2 and parts[1] else None
+
+
+def rkey_of_uri(at_uri: str) -> str | None:
+    parts = _uri_parts(at_uri)
+    return parts[2] if len(parts) >= 3 and parts[2] else None
+
+
+def profile_url(handle: str | None, did: str) -> str:
+    who = handle if handle and handle != _INVALID_HANDLE else did
+    return f"https://bsky.app/profile/{who}"
+
+
+def post_url(handle: str | None, did: str, at_uri: str) -> str | None:
+    rkey = rkey_of_uri(at_uri)
+    if rkey is None:
+        return None
+    return f"{profile_url(handle, did)}/post/{rkey}"
+
+
+def _int(v: Any) -> int | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    try:
+        n = int(v)
+    except (TypeError, ValueError):
+        return None
+    return n if n >= 0 else None
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _facet_features(text: str, facets: Any) -> list[tuple[str, str, str]]:
+    """``(feature type, value, sliced text)`` for every usable facet feature.
+
+    A facet whose byte range is missing, out of range or splits a multi-byte character
+    is skipped as a whole.
+    """
+    if not facets or not isinstance(facets, list):
+        return []
+    data = text.encode("utf-8")
+    out: list[tuple[str, str, str]] = []
+    for facet in facets:
+        if not isinstance(facet, dict):
+            continue
+        index = facet.get("index")
+        if not isinstance(index, dict):
+            continue
+        start, end = index.get("byteStart"), index.get("byteEnd")
+        if not isinstance(start, int) or not isinstance(end, int):
+            continue
+        try:
+            piece = utf8_slice_bytes(data, start, end)
+        except ValueError:
+            continue
+        for feature in facet.get("features") or []:
+            if not isinstance(feature, dict):
+                continue
+            kind = feature.get("$type")
+            if kind == FACET_TAG:
+                value = feature.get("tag")
+            elif kind == FACET_MENTION:
+                value = feature.get("did")
+                if not (isinstance(value, str) and value.startswith("did:")):
+                    continue
+            elif kind == FACET_LINK:
+                value = feature.get("uri")
+            else:
+                continue
+            if isinstance(value, str) and value:
+                out.append((kind, value, piece))
+    return out
+
+
+def facets_to_parts(
+    text: str, facets: list[dict[str, Any]]
+) -> tuple[list[str], list[str], list[str]]:
+    """``(hashtags, mention_dids, links)`` from a post's facets.
+
+    Hashtags are lower case without ``#``; each list is unique and in text order.
+    """
+    tags: list[str] = []
+    dids: list[str] = []
+    links: list[str] = []
+    for kind, value, _piece in _facet_features(text, facets):
+        if kind == FACET_TAG:
+            tag = normalise_tag(value)
+            if tag:
+                tags.append(tag)
+        elif kind == FACET_MENTION:
+            dids.append(value)
+        else:
+            links.append(value)
+    return _unique(tags), _unique(dids), _unique(links)
+
+
+def _label_values(labels: Any) -> list[str]:
+    """``val``s of label objects (``com.atproto.label.defs#label``) or of a
+    ``selfLabels`` object; negated labels are left out."""
+    if isinstance(labels, dict):  # com.atproto.label.defs#selfLabels
+        labels = labels.get("values")
+    if not isinstance(labels, list):
+        return []
+    out: list[str] = []
+    for label in labels:
+        if isinstance(label, dict) and not label.get("neg"):
+            val = label.get("val")
+            if isinstance(val, str) and val:
+                out.append(val)
+        elif isinstance(label, str) and label:
+            out.append(label)
+    return _unique(out)
+
+
+def parse_profile(view: dict[str, Any], seen_at: datetime) -> AccountItem:
+    """``profileViewDetailed`` / ``profileView`` / ``profileViewBasic`` -> AccountItem."""
+    if not isinstance(view, dict):
+        raise ValueError("Bluesky profile is not an object")
+    did = view.get("did")
+    if not isinstance(did, str) or not did.startswith("did:"):
+        raise ValueError(f"Bluesky profile without did (handle={view.get('handle')!r})")
+    handle = view.get("handle")
+    if not isinstance(handle, str) or not handle:
+        handle = _INVALID_HANDLE
+    labels = _label_values(view.get("labels"))
+    description = view.get("description")
+    bio = remove_zero_width(description).strip() if isinstance(description, str) else None
+    return AccountItem(
+        account_id=account_id_of(did),
+        platform=PLATFORM,
+        handle=handle.lower(),
+        display_name=clean_name(view.get("displayName")),
+        bio=bio,
+        url=profile_url(handle, did),
+        followers_count=_int(view.get("followersCount")),
+        following_count=_int(view.get("followsCount")),
+        posts_count=_int(view.get("postsCount")),
+        is_bot="bot" in labels,
+        created_at=parse_timestamp(view.get("createdAt")),
+        labels=labels,
+        seen_at=seen_at,
+    )
+
+
+def _strong_ref_uri(v: Any) -> str | None:
+    if isinstance(v, dict):
+        uri = v.get("uri")
+        if isinstance(uri, str) and uri.startswith("at://"):
+            return uri
+    return None
+
+
+def _embed_quote_uri(embed: Any) -> str | None:
+    """URI of the record a post embeds (record or view form), or None."""
+    if not isinstance(embed, dict):
+        return None
+    kind = str(embed.get("$type") or "")
+    if kind.startswith("app.bsky.embed.recordWithMedia"):
+        inner = embed.get("record")
+        # record form: {"record": {"record": strongRef}}; view form: {"record": {"record": viewRecord}}
+        return _strong_ref_uri(inner.get("record")) if isinstance(inner, dict) else None
+    if kind.startswith("app.bsky.embed.record"):
+        return _strong_ref_uri(embed.get("record"))
+    return None
+
+
+def _quote_detached(embed_view: Any) -> bool:
+    """True when the view says the quoted post's author detached the quote."""
+    if not isinstance(embed_view, dict):
+        return False
+    rec = embed_view.get("record")
+    if str(embed_view.get("$type") or "").startswith("app.bsky.embed.recordWithMedia"):
+        rec = rec.get("record") if isinstance(rec, dict) else None
+    return isinstance(rec, dict) and (
+        rec.get("$type") == "app.bsky.embed.record#viewDetached" or rec.get("detached") is True
+    )
+
+
+def _embed_external_uri(embed: Any) -> str | None:
+    if not isinstance(embed, dict):
+        return None
+    kind = str(embed.get("$type") or "")
+    if kind.startswith("app.bsky.embed.recordWithMedia"):
+        return _embed_external_uri(embed.get("media"))
+    if kind.startswith("app.bsky.embed.external"):
+        ext = embed.get("external")
+        if isinstance(ext, dict):
+            uri = ext.get("uri")
+            if isinstance(uri, str) and uri:
+                return uri
+    return None
+
+
+def _embedded_view_record(embed: Any) -> dict[str, Any] | None:
+    """The quoted post's ``viewRecord`` inside an embed view, when it is a post."""
+    if not isinstance(embed, dict):
+        return None
+    kind = str(embed.get("$type") or "")
+    rec: Any = None
+    if kind.startswith("app.bsky.embed.recordWithMedia"):
+        inner = embed.get("record")
+        rec = inner.get("record") if isinstance(inner, dict) else None
+    elif kind.startswith("app.bsky.embed.record"):
+        rec = embed.get("record")
+    if not isinstance(rec, dict):
+        return None
+    value = rec.get("value")
+    if (
+        isinstance(value, dict)
+        and value.get("$type", POST_COLLECTION) == POST_COLLECTION
+        and isinstance(rec.get("author"), dict)
+        and collection_of_uri(str(rec.get("uri") or "")) == POST_COLLECTION
+    ):
+        return rec
+    return None
+
+
+def _primary_lang(langs: Any) -> str | None:
+    if isinstance(langs, list):
+        for lang in langs:
+            if isinstance(lang, str) and lang.strip():
+                return lang.strip().split("-")[0].split("_")[0].lower()
+    return None
+
+
+class _Builder:
+    def __init__(self, collected_at: datetime, source: str) -> None:
+        self.collected_at = collected_at
+        self.source = source
+        self.posts: list[PostItem] = []
+        self.accounts: dict[str, AccountItem] = {}
+        self.interactions: list[InteractionItem] = []
+
+    def result(self) -> ParsedStatus:
+        return ParsedStatus(
+            posts=self.posts, accounts=list(self.accounts.values()), interactions=self.interactions
+        )
+
+    def account(self, view: Any) -> AccountItem:
+        item = parse_profile(view, self.collected_at)
+        return self.accounts.setdefault(item.account_id, item)
+
+    def view(self, view: dict[str, Any], record_key: str = "record") -> PostItem:
+        if not isinstance(view, dict):
+            raise ValueError("Bluesky post view is not an object")
+        uri = view.get("uri")
+        if not isinstance(uri, str) or not uri.startswith("at://"):
+            raise ValueError("Bluesky post view without an at:// uri")
+        record = view.get(record_key)
+        if not isinstance(record, dict):
+            raise ValueError(f"Bluesky post view without {record_key} ({uri})")
+        author = self.account(view.get("author"))
+        embed_view = view.get("embed")
+        if record_key == "value":  # viewRecord: embeds is a list of views
+            embeds = view.get("embeds")
+            embed_view = embeds[0] if isinstance(embeds, list) and embeds else None
+        # The quoted post's view, when the service included it: parse it too.
+        quoted_view = _embedded_view_record(embed_view)
+        if quoted_view is not None:
+            try:
+                self.view(quoted_view, "value")
+            except ValueError:
+                pass
+        labels = _label_values(view.get("labels"))
+        return self.record(
+            uri,
+            record,
+            author_did=author.account_id.removeprefix(PLATFORM + ":"),
+            handle=author.handle,
+            embed_view=embed_view,
+            like_count=_int(view.get("likeCount")),
+            repost_count=_int(view.get("repostCount")),
+            reply_count=_int(view.get("replyCount")),
+            labels=labels,
+            indexed_at=view.get("indexedAt"),
+        )
+
+    def record(
+        self,
+        uri: str,
+        record: dict[str, Any],
+        *,
+        author_did: str,
+        handle: str | None,
+        embed_view: Any = None,
+        like_count: int | None = None,
+        repost_count: int | None = None,
+        reply_count: int | None = None,
+        labels: list[str] | None = None,
+        indexed_at: Any = None,
+    ) -> PostItem:
+        text = record.get("text")
+        text = text if isinstance(text, str) else ""
+        features = _facet_features(text, record.get("facets"))
+        tags: list[str] = []
+        links: list[str] = []
+        mentions: list[str] = []
+        mention_dids: list[str] = []
+        for kind, value, piece in features:
+            if kind == FACET_TAG:
+                tag = normalise_tag(value)
+                if tag:
+                    tags.append(tag)
+            elif kind == FACET_MENTION:
+                if value not in mention_dids:
+                    mention_dids.append(value)
+                    mentions.append(piece.strip().lstrip("@").lower())
+            else:
+                links.append(value)
+        for t in record.get("tags") or []:
+            tag = normalise_tag(t) if isinstance(t, str) else None
+            if tag:
+                tags.append(tag)
+        tags.extend(hashtags_in_text(text))
+
+        embed = record.get("embed")
+        for ext in (_embed_external_uri(embed), _embed_external_uri(embed_view)):
+            if ext:
+                links.append(ext)
+
+        quote_uri = _embed_quote_uri(embed) or _embed_quote_uri(embed_view)
+        if quote_uri is not None and collection_of_uri(quote_uri) != POST_COLLECTION:
+            quote_uri = None  # embedded feed generator, list, starter pack...
+        if _quote_detached(embed_view):
+            quote_uri = None  # the quoted author detached this quote: honour it
+        quote_did = did_of_uri(quote_uri) if quote_uri else None
+
+        reply = record.get("reply")
+        parent_uri = _strong_ref_uri(reply.get("parent")) if isinstance(reply, dict) else None
+        parent_did = did_of_uri(parent_uri) if parent_uri else None
+
+        all_labels = [*(labels or []), *_label_values(record.get("labels"))]
+        post_id = post_id_of(uri)
+        author_id = account_id_of(author_did)
+        created_at = parse_timestamp(record.get("createdAt")) or parse_timestamp(indexed_at)
+        post = PostItem(
+            post_id=post_id,
+            platform=PLATFORM,
+            account_id=author_id,
+            url=post_url(handle, author_did, uri),
+            created_at=created_at,
+            text=remove_zero_width(text),
+            lang=_primary_lang(record.get("langs")),
+            hashtags=_unique(tags),
+            mentions=mentions,
+            mention_ids=[account_id_of(d) for d in mention_dids],
+            links=_unique(links),
+            reply_to=post_id_of(parent_uri) if parent_uri else None,
+            reply_to_account_id=account_id_of(parent_did) if parent_did else None,
+            quote_of=post_id_of(quote_uri) if quote_uri else None,
+            quote_account_id=account_id_of(quote_did) if quote_did else None,
+            like_count=like_count,
+            repost_count=repost_count,
+            reply_count=reply_count,
+            collected_at=self.collected_at,
+            source=self.source,
+            sensitive=any(label in SENSITIVE_LABELS for label in all_labels),
+        )
+        self.posts.append(post)
+
+        for did, handle_text in zip(mention_dids, mentions, strict=True):
+            if did == author_did:
+                continue
+            self.interactions.append(
+                InteractionItem(
+                    src_account_id=author_id,
+                    dst_account_id=account_id_of(did),
+                    kind="mention",
+                    post_id=post_id,
+                    created_at=created_at,
+                    dst_handle=handle_text or None,
+                )
+            )
+        if post.reply_to_account_id and parent_did != author_did:
+            self.interactions.append(
+                InteractionItem(
+                    src_account_id=author_id,
+                    dst_account_id=post.reply_to_account_id,
+                    kind="reply",
+                    post_id=post_id,
+                    created_at=created_at,
+                )
+            )
+        if post.quote_of is not None:
+            self.interactions.append(
+                InteractionItem(
+                    src_account_id=author_id,
+                    dst_account_id=post.quote_account_id,
+                    kind="quote",
+                    post_id=post_id,
+                    created_at=created_at,
+                )
+            )
+        return post
+
+
+def parse_post_view(view: dict[str, Any], collected_at: datetime, source: str) -> ParsedStatus:
+    """``app.bsky.feed.defs#postView`` -> the post, its author, interactions.
+
+    Hashtags = tag facets + record-level ``tags`` + ``#tags`` in the text (lower case,
+    unique); ``mentions`` = the mentioned handles as written (byte slice without ``@``)
+    with ``mention_ids`` = ``bluesky:`` + DID; links = link facets + external embed;
+    replies and quotes (``app.bsky.embed.record`` / ``recordWithMedia`` of a post) become
+    ``reply_to``/``quote_of`` and interactions; a quoted post included in the embed view
+    is parsed as a post of its own.  Mentions of and replies to oneself give no
+    interaction.  Raises ``ValueError`` when ``uri``, ``record`` or the author's DID is
+    missing.
+    """
+    b = _Builder(collected_at, source)
+    b.view(view)
+    return b.result()
+
+
+def parse_post_record(
+    uri: str,
+    record: dict[str, Any],
+    collected_at: datetime,
+    source: str,
+    handle: str | None = None,
+) -> ParsedStatus:
+    """A bare ``app.bsky.feed.post`` record (Jetstream commit, ``getRecord``) -> items.
+
+    No view means no counts and no author profile: ``accounts`` is empty (the caller
+    fetches profiles in batches); the URL uses ``handle`` when known, else the DID.
+    """
+    did = did_of_uri(uri)
+    if did is None:
+        raise ValueError(f"Bluesky post uri without a DID: {uri!r}")
+    if not isinstance(record, dict):
+        raise ValueError(f"Bluesky post record is not an object ({uri})")
+    b = _Builder(collected_at, source)
+    b.record(uri, record, author_did=did, handle=handle)
+    return b.result()

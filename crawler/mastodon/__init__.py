@@ -1,0 +1,1 @@
+"""Mastodon: JSON parsing (``parse``)."""

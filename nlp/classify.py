@@ -1,0 +1,228 @@
+"""Classify profiles: role, org type, language, country, bot flag, with reasons.
+
+``Classifier().classify_many(profiles)`` is what ``scout classify`` and the crawl call.
+Input: one dict per profile (``platform``, ``handle``, ``display_name``, ``bio``,
+optional ``fields`` [{name, value}], ``followers_count``, ``bot``, ``posts`` [texts],
+``instance``, ``post_langs``, ``labels``, ``group``).  Output: ``role``, ``org_type``,
+``confidence``, ``language``, ``country``, ``country_confidence``, ``is_bot``,
+``reasons``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import islice
+from typing import Any
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from nlp.components import Evidence, RoleComponent, decide
+from nlp.country import infer_country
+from nlp.language import detect_language
+
+LANGUAGE_SAMPLE_CHARS = 200
+PRONOUN_FIELD = re.compile(r"^(pronouns?|pronomen|pronoms?|pronomi|pronombres?|pronomes?)$", re.I)
+PRONOUN_VALUE = re.compile(
+    r"(?<!\w)(she|he|they|xe|sie|er|elle|il|iel|ella|él|lei|lui|hän|hon|han|hen|zij|hij|ona|on)"
+    r"\s*/\s*\w+",
+    re.IGNORECASE,
+)
+# "Acme Ltd is a ..." / "Acme: we ..." -> the account describes itself by its name.
+THIRD_PERSON = re.compile(
+    r"^\s*(is|are|was|has|have|provides|offers|helps|brings|ist|sind|est|sont|è|sono|es|son|"
+    r"é|são|jest|są|je|jsou|on|ir|yra|är|er|is|on|van|e|este|sunt|[:\-–—|,(])(?!\w)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    lexicon_dir: str = ""  # "" = data/lexicons of this repository
+    use_esco: bool = True
+    language_sample_chars: int = LANGUAGE_SAMPLE_CHARS
+
+
+@lru_cache(maxsize=2)
+def build_pipeline(lexicon_dir: str = "", use_esco: bool = True) -> Language:
+    """A blank multilingual pipeline with the ``scout_roles`` component (cached)."""
+    nlp = spacy.blank("xx")
+    nlp.add_pipe("scout_roles", config={"lexicon_dir": lexicon_dir, "use_esco": use_esco})
+    return nlp
+
+
+def _text(value: Any) -> str:
+    """Plain string of a profile value; None and NaN (from DataFrames) are empty."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
+def _fields(profile: Mapping[str, Any]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for f in profile.get("fields") or []:
+        if isinstance(f, Mapping):
+            out.append((_text(f.get("name")), _text(f.get("value"))))
+        else:
+            out.append((_text(getattr(f, "name", None)), _text(getattr(f, "value", None))))
+    return out
+
+
+def _text_and_sections(profile: Mapping[str, Any]) -> tuple[str, list[tuple[int, int, str]]]:
+    parts: list[tuple[str, str]] = []
+    name = _text(profile.get("display_name")).strip()
+    bio = _text(profile.get("bio")).strip()
+    if name:
+        parts.append(("name", name))
+    if bio:
+        parts.append(("bio", bio))
+    for fname, value in _fields(profile):
+        if value.strip():
+            parts.append((f"field {fname}".strip(), f"{fname}: {value}"))
+    text = ""
+    sections: list[tuple[int, int, str]] = []
+    for label, chunk in parts:
+        start = len(text)
+        text += chunk
+        sections.append((start, len(text), label))
+        text += "\n"
+    return text, sections
+
+
+def _is_bot(profile: Mapping[str, Any]) -> str | None:
+    if profile.get("bot"):
+        return "platform bot flag"
+    for label in profile.get("labels") or []:
+        value = label if isinstance(label, str) else str(getattr(label, "val", label))
+        if value.lower() in {"bot", "!bot", "automated"}:
+            return f"label '{value}'"
+    return None
+
+
+def _alnum(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _after_name(bio: str, name: str) -> str | None:
+    """The bio after a leading copy of the display name (punctuation ignored), or None."""
+    target = _alnum(name)
+    if target.startswith("the") and not _alnum(bio).startswith(target):
+        target = target[3:]
+    got = ""
+    for i, ch in enumerate(bio):
+        if ch.isalnum():
+            got += ch.lower()
+        if got == target:
+            return bio[i + 1 :]
+        if not target.startswith(got):
+            return None
+    return None
+
+
+def structural_evidence(profile: Mapping[str, Any]) -> list[Evidence]:
+    """Evidence from the shape of the profile rather than its words."""
+    out: list[Evidence] = []
+    if profile.get("group") or profile.get("is_group"):
+        out.append(Evidence("group", "organization", "other", 1.5, "platform: group account"))
+    name = _text(profile.get("display_name")).strip()
+    bio = _text(profile.get("bio")).strip()
+    rest = _after_name(bio, name) if len(_alnum(name)) >= 3 else None
+    if rest is not None:
+        if THIRD_PERSON.match(rest):
+            out.append(
+                Evidence(
+                    "third_person",
+                    "organization",
+                    "",
+                    0.9,
+                    f"bio: describes '{name}' in the third person",
+                )
+            )
+    for fname, value in _fields(profile):
+        if PRONOUN_FIELD.match(fname.strip()) or (
+            len(value) < 20 and PRONOUN_VALUE.fullmatch(value.strip())
+        ):
+            out.append(
+                Evidence("pronouns", "individual", "", 1.0, f"field {fname}: pronouns '{value}'")
+            )
+            break
+    return out
+
+
+class Classifier:
+    """Deterministic lexicon classifier; reusable, thread-compatible for reading."""
+
+    def __init__(self, config: ClassifierConfig | None = None) -> None:
+        self.config = config or ClassifierConfig()
+        self.nlp = build_pipeline(self.config.lexicon_dir, self.config.use_esco)
+        component = self.nlp.get_pipe("scout_roles")
+        assert isinstance(component, RoleComponent)
+        self.component = component
+
+    def _prepare(self, profile: Mapping[str, Any]) -> tuple[Doc, str | None, str]:
+        text, sections = _text_and_sections(profile)
+        posts = [_text(p) for p in (profile.get("posts") or []) if _text(p)]
+        sample = "\n".join([_text(profile.get("bio")), *posts])
+        language, lang_reason = detect_language(
+            [sample[: self.config.language_sample_chars]], profile.get("post_langs") or None
+        )
+        doc = self.nlp.make_doc(text)
+        doc._.scout_lang = language
+        doc._.scout_sections = sections
+        return doc, language, lang_reason
+
+    def _finish(
+        self, profile: Mapping[str, Any], doc: Doc, language: str | None, lang_reason: str
+    ) -> dict[str, Any]:
+        evidence = list(doc._.scout_evidence or []) + structural_evidence(profile)
+        decision = decide(evidence)
+        bot_reason = _is_bot(profile)
+        is_bot = bool(bot_reason) or decision.is_bot
+        country, country_conf, country_reasons = infer_country(
+            _text(profile.get("bio")),
+            [{"name": n, "value": v} for n, v in _fields(profile)],
+            _text(profile.get("display_name")),
+            _text(profile.get("instance")) or None,
+            language,
+        )
+        reasons = list(decision.reasons)
+        if bot_reason:
+            reasons.append(f"bot: {bot_reason}")
+        elif decision.is_bot:
+            reasons.extend(
+                ev.reason for ev in evidence if ev.role == "bot" and ev.reason not in reasons
+            )
+        reasons.append(lang_reason)
+        reasons.extend(country_reasons)
+        return {
+            "role": decision.role,
+            "org_type": decision.org_type if decision.role == "organization" else None,
+            "confidence": decision.confidence,
+            "language": language,
+            "country": country,
+            "country_confidence": country_conf,
+            "is_bot": is_bot,
+            "reasons": reasons,
+        }
+
+    def classify_many(
+        self, profiles: Iterable[Mapping[str, Any]], batch_size: int = 256
+    ) -> Iterator[dict[str, Any]]:
+        """Classify profiles in batches (``nlp.pipe``); yields one dict per input, in order."""
+        it = iter(profiles)
+        while True:
+            batch = list(islice(it, batch_size))
+            if not batch:
+                return
+            prepared = [self._prepare(p) for p in batch]
+            docs = self.nlp.pipe((d for d, _, _ in prepared), batch_size=batch_size)
+            for profile, (_, lang, reason), doc in zip(batch, prepared, docs, strict=True):
+                yield self._finish(profile, doc, lang, reason)
+
+    def classify(self, profile: Mapping[str, Any]) -> dict[str, Any]:
+        return next(self.classify_many([profile], batch_size=1))

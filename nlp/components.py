@@ -1,0 +1,419 @@
+"""The ``scout_roles`` spaCy component: lexicon evidence -> role, org type, reasons.
+
+Works on any pipeline (built on ``spacy.blank("xx")`` by the classifier).  Before the
+component runs, a caller may set two Doc extensions to sharpen the result:
+
+* ``doc._.scout_lang``: ISO 639-1 language of the text; first-person cues ("we", "ich")
+  and short single-language terms only count in their own language;
+* ``doc._.scout_sections``: ``[(start_char, end_char, label), ...]`` so reasons say where
+  a word was found (``name``, ``bio``, ``field Job``); legal forms weigh more in names.
+
+After it: ``doc._.scout_matches`` (:class:`RoleMatch` list), ``doc._.scout_evidence``,
+``doc._.scout_role``, ``doc._.scout_org_type``, ``doc._.scout_confidence``,
+``doc._.scout_reasons`` and ``doc._.scout_bot`` (a bot marker was found).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc
+
+from nlp.lexicon import (
+    AGGLUTINATIVE_LANGS,
+    COMPOUND_LANGS,
+    ORG_TYPES,
+    PERSON_ROLES,
+    Lexicon,
+    Term,
+    default_lexicon,
+)
+
+# Words before an organisation name that make it an affiliation of a person
+# ("editor at", "Referentin bei", "chargée de mission chez"), not the account itself.
+AFFILIATION_WORDS: frozenset[str] = frozenset(
+    """at @ for with of bei beim für von chez pour à au de del della dello presso per alla
+    al en na w we ve v pri u kod bij voor van hos för på vid hjá για στο στην στη της
+    в във към за при à ar le le-, tal tas-, ta' dla z ze iz pie uz prie fuer""".split()
+)
+# Endings that make a German/Nordic/Finnish compound a person's job title when the
+# organisation word is only its modifier (Gewerkschafts|sekretärin, Partei|vorsitzender).
+PERSON_HEAD_ENDINGS: tuple[str, ...] = (
+    "in",
+    "innen",
+    "er",
+    "or",
+    "ent",
+    "ist",
+    "är",
+    "mitglied",
+    "chef",
+    "ende",
+    "ender",
+    "ja",
+    "jä",
+    "ske",
+    "ska",
+    "man",
+    "kvinna",
+    "medlem",
+)
+ARTICLES: frozenset[str] = frozenset(
+    "the a an der die das dem den des la le les l' il lo gli el los las o os a as het de een "
+    "den det ett en ta' il- l-".split()
+)
+LEGAL_FORMS_OK_IN_BIO: frozenset[str] = frozenset(
+    {"ltd", "inc", "llc", "plc", "vzw", "asbl", "ong", "kft", "uab", "mtü", "ggmbh", "gmbh"}
+)
+ORG_THRESHOLD = 0.6
+PERSON_ROLE_THRESHOLD = 1.0
+VOICE_CAP = 3  # at most this many distinct first-person cues count
+
+
+@dataclass(frozen=True)
+class RoleMatch:
+    term: Term
+    surface: str  # the words as written
+    start_char: int
+    end_char: int
+    section: str  # name | bio | field X | text
+    mode: str  # exact | head (compound ends with the term) | modifier (starts with it)
+    affiliated: bool  # preceded by "at", "bei", "@", ...
+    person_head: bool = False  # modifier compound whose head names a person's job
+
+
+@dataclass(frozen=True)
+class Evidence:
+    key: str  # de-duplication key: one piece of evidence counts once
+    role: str  # organization | politician | journalist | public_figure | individual | bot
+    org_type: str  # "" when not an organisation type
+    weight: float
+    reason: str
+    voice: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    role: str
+    org_type: str | None
+    confidence: float
+    reasons: list[str]
+    is_bot: bool
+    scores: dict[str, float]
+
+
+def _set_extensions() -> None:
+    for name, default in (
+        ("scout_lang", None),
+        ("scout_sections", None),
+        ("scout_matches", None),
+        ("scout_evidence", None),
+        ("scout_role", None),
+        ("scout_org_type", None),
+        ("scout_confidence", 0.0),
+        ("scout_reasons", None),
+        ("scout_bot", False),
+    ):
+        Doc.set_extension(name, default=default, force=True)
+
+
+def _label(term: Term) -> str:
+    if term.category == "org_voice":
+        return "first person plural"
+    if term.category == "person_voice":
+        return "first person singular"
+    if term.category == "legal_form":
+        return f"legal form, {term.org_type}"
+    if term.role == "organization":
+        return term.org_type
+    return term.role
+
+
+def _term_lang(term: Term, lang: str | None) -> str:
+    if lang and lang in term.langs:
+        return lang
+    if "en" in term.langs:
+        return "en"
+    return sorted(term.langs)[0]
+
+
+def match_to_evidence(m: RoleMatch, lang: str | None, lexicon: Lexicon) -> Evidence | None:
+    """Weigh one lexicon match; None when it does not count in this context."""
+    term = m.term
+    if lang is not None and lexicon.is_gated(term) and lang not in term.langs:
+        return None
+    weight = term.weight
+    is_org = term.role == "organization"
+    if term.category == "legal_form":
+        if m.section != "name":
+            bio_ok = term.text in LEGAL_FORMS_OK_IN_BIO or (
+                len(term.text) >= 4 and not term.text.isalpha()
+            )
+            if not bio_ok:
+                return None
+            weight = 1.0
+    elif is_org and m.section == "name":
+        weight *= 1.5
+    notes = [] if term.category == "legal_form" else [_term_lang(term, lang)]
+    if term.isco:
+        notes.append(f"ESCO {term.isco}")
+    if m.mode != "exact":
+        notes.append("compound")
+    if is_org and m.mode == "modifier":
+        weight *= 0.4
+    if is_org and m.affiliated and term.category not in {"org_voice", "legal_form"}:
+        weight *= 0.5
+        notes.append("affiliation")
+    reason = f"{m.section}: '{m.surface}' ({', '.join([_label(term), *notes])})"
+    return Evidence(
+        key=f"{term.category}:{term.text}",
+        role=term.role,
+        org_type=term.org_type,
+        weight=weight,
+        reason=reason,
+        voice=term.voice,
+    )
+
+
+def _squash(margin: float) -> float:
+    return 1.0 - math.exp(-max(margin, 0.0))
+
+
+def decide(evidence: Iterable[Evidence]) -> Decision:
+    """Combine weighted evidence into one role, org type and confidence."""
+    best: dict[str, Evidence] = {}
+    for ev in evidence:
+        old = best.get(ev.key)
+        if old is None or ev.weight > old.weight:
+            best[ev.key] = ev
+    kept: list[Evidence] = []
+    voices: dict[str, int] = {}
+    for ev in sorted(best.values(), key=lambda e: (-e.weight, e.key)):
+        if ev.voice:
+            voices[ev.role] = voices.get(ev.role, 0) + 1
+            if voices[ev.role] > VOICE_CAP:
+                continue
+        kept.append(ev)
+
+    is_bot = any(ev.role == "bot" for ev in kept)
+    org_total = sum(ev.weight for ev in kept if ev.role == "organization")
+    type_scores = {t: 0.0 for t in ORG_TYPES}
+    for ev in kept:
+        if ev.role == "organization" and ev.org_type:
+            type_scores[ev.org_type] += ev.weight
+    role_scores = {r: 0.0 for r in PERSON_ROLES}
+    for ev in kept:
+        if ev.role in role_scores:
+            role_scores[ev.role] += ev.weight
+    indiv = sum(ev.weight for ev in kept if ev.role == "individual")
+    person_best_role = max(PERSON_ROLES, key=lambda r: (role_scores[r], -PERSON_ROLES.index(r)))
+    person_best = role_scores[person_best_role]
+    person_total = person_best + indiv
+    scores = {"organization": org_total, "individual": indiv, **role_scores}
+
+    if org_total >= ORG_THRESHOLD and org_total > person_total:
+        role = "organization"
+        typed = max(ORG_TYPES, key=lambda t: (type_scores[t], -ORG_TYPES.index(t)))
+        org_type: str | None = typed if type_scores[typed] > 0 else "other"
+        confidence = 0.45 + 0.5 * _squash(org_total - person_total)
+        relevant = {"organization", "bot"}
+    elif person_best >= PERSON_ROLE_THRESHOLD:
+        role = person_best_role
+        org_type = None
+        second = max([v for k, v in role_scores.items() if k != role] + [org_total * 0.75] + [0.0])
+        confidence = 0.45 + 0.5 * _squash(person_best - second)
+        relevant = {role, "individual", "bot"}
+    else:
+        role = "individual"
+        org_type = None
+        if kept:
+            confidence = 0.45 + 0.45 * _squash(indiv + person_best - org_total)
+        else:
+            confidence = 0.3
+        relevant = {"individual", *PERSON_ROLES, "bot"}
+    reasons = [ev.reason for ev in kept if ev.role in relevant]
+    if role == "individual" and not reasons:
+        reasons = ["no role evidence: individual by default"]
+    confidence = round(min(0.97, max(0.05, confidence)), 3)
+    return Decision(role, org_type, confidence, reasons, is_bot, scores)
+
+
+class RoleComponent:
+    """Find role evidence with a PhraseMatcher (LOWER) plus compound-part matching."""
+
+    def __init__(
+        self,
+        nlp: Language,
+        name: str = "scout_roles",
+        lexicon_dir: str = "",
+        use_esco: bool = True,
+    ) -> None:
+        _set_extensions()
+        self.name = name
+        self.lexicon = default_lexicon(lexicon_dir, use_esco)
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self._key_to_text: dict[int, str] = {}
+        texts = sorted(self.lexicon.by_text)
+        for text, doc in zip(texts, (nlp.make_doc(t) for t in texts), strict=True):
+            key = nlp.vocab.strings.add(f"scout_role::{text}")
+            self._key_to_text[key] = text
+            self.matcher.add(f"scout_role::{text}", [doc])
+        self._max_affix = max((len(t) for t in self.lexicon.affix), default=0)
+        self._min_affix = self.lexicon.affix_min_len
+
+    # -- matching ---------------------------------------------------------------
+    def find_matches(self, doc: Doc) -> list[RoleMatch]:
+        sections: list[tuple[int, int, str]] = doc._.scout_sections or []
+        spans = []
+        for key, start, end in self.matcher(doc):
+            spans.append((start, end, self._key_to_text[key]))
+        # Longest match wins where matches overlap ("politische partei" over "partei").
+        spans.sort(key=lambda s: (-(s[1] - s[0]), s[0]))
+        taken: set[int] = set()
+        out: list[RoleMatch] = []
+        for start, end, text in spans:
+            if any(i in taken for i in range(start, end)):
+                continue
+            taken.update(range(start, end))
+            span = doc[start:end]
+            affiliated = _affiliated(doc, start)
+            section = _section_of(sections, span.start_char)
+            for term in self.lexicon.by_text[text]:
+                out.append(
+                    RoleMatch(
+                        term,
+                        span.text,
+                        span.start_char,
+                        span.end_char,
+                        section,
+                        "exact",
+                        affiliated,
+                    )
+                )
+        lang: str | None = doc._.scout_lang
+        # Compound parts are only looked for where compounds are written as one word.
+        if lang is None or lang in COMPOUND_LANGS:
+            for tok in doc:
+                if tok.i in taken or not tok.is_alpha or len(tok.text) < self._min_affix + 2:
+                    continue
+                out.extend(self._affix_matches(doc, tok.i, sections))
+        out.sort(key=lambda m: (m.start_char, m.term.category, m.term.text))
+        return out
+
+    def _affix_matches(
+        self, doc: Doc, i: int, sections: list[tuple[int, int, str]]
+    ) -> list[RoleMatch]:
+        tok = doc[i]
+        low = tok.lower_
+        n = len(low)
+        found: dict[tuple[str, str], RoleMatch] = {}
+        affiliated = _affiliated(doc, i)
+        section = _section_of(sections, tok.idx)
+        covered = 0
+        for p in range(0, n - self._min_affix + 1):
+            if p < covered:
+                continue
+            # A term inside the word must end near its end (compound head + ending);
+            # only at the start may it be followed by more (the compound's modifier).
+            low_q = p + self._min_affix if p == 0 else max(p + self._min_affix, n - 5)
+            for q in range(min(n, p + self._max_affix), low_q - 1, -1):
+                text = low[p:q]
+                terms = self.lexicon.affix.get(text)
+                if not terms:
+                    continue
+                for term in terms:
+                    trail = n - q
+                    allowed_trail = 5 if term.langs & AGGLUTINATIVE_LANGS else 3
+                    if p > 0 and trail <= allowed_trail:
+                        mode = "head"
+                    elif p == 0 and trail <= allowed_trail:
+                        mode = "head"  # the word itself, inflected
+                    elif p == 0 and term.role == "organization":
+                        mode = "modifier"
+                    else:
+                        continue
+                    person_head = mode == "modifier" and low.endswith(PERSON_HEAD_ENDINGS)
+                    covered = q
+                    key = (term.category, term.text)
+                    if key not in found:
+                        found[key] = RoleMatch(
+                            term,
+                            tok.text,
+                            tok.idx,
+                            tok.idx + len(tok.text),
+                            section,
+                            mode,
+                            affiliated,
+                            person_head,
+                        )
+                break  # longest term at this start position only
+        return list(found.values())
+
+    # -- scoring ----------------------------------------------------------------
+    def evidence(self, doc: Doc, matches: list[RoleMatch]) -> list[Evidence]:
+        lang: str | None = doc._.scout_lang
+        out: list[Evidence] = []
+        for m in matches:
+            ev = match_to_evidence(m, lang, self.lexicon)
+            if ev is not None:
+                out.append(ev)
+            if m.person_head:
+                out.append(
+                    Evidence(
+                        key=f"job:{m.surface.lower()}",
+                        role="individual",
+                        org_type="",
+                        weight=1.2,
+                        reason=f"{m.section}: '{m.surface}' (job title at {_label(m.term)}, "
+                        f"{_term_lang(m.term, lang)})",
+                    )
+                )
+        return out
+
+    def __call__(self, doc: Doc) -> Doc:
+        matches = self.find_matches(doc)
+        evidence = self.evidence(doc, matches)
+        decision = decide(evidence)
+        doc._.scout_matches = matches
+        doc._.scout_evidence = evidence
+        doc._.scout_role = decision.role
+        doc._.scout_org_type = decision.org_type
+        doc._.scout_confidence = decision.confidence
+        doc._.scout_reasons = decision.reasons
+        doc._.scout_bot = decision.is_bot
+        return doc
+
+
+def _affiliated(doc: Doc, start: int) -> bool:
+    """Is the word at ``start`` preceded by "at", "bei", "@" (skipping an article)?"""
+    for back in (1, 2):
+        i = start - back
+        if i < 0:
+            return False
+        low = doc[i].lower_
+        if low in AFFILIATION_WORDS:
+            return True
+        if low not in ARTICLES:
+            return False
+    return False
+
+
+def _section_of(sections: list[tuple[int, int, str]], char: int) -> str:
+    for start, end, label in sections:
+        if start <= char < end:
+            return label
+    return "text"
+
+
+@Language.factory(
+    "scout_roles",
+    default_config={"lexicon_dir": "", "use_esco": True},
+)
+def make_role_component(nlp: Language, name: str, lexicon_dir: str, use_esco: bool) -> Any:
+    """spaCy factory (entry point ``scout_roles``)."""
+    return RoleComponent(nlp, name=name, lexicon_dir=lexicon_dir, use_esco=use_esco)

@@ -1,0 +1,189 @@
+"""The scout_roles component on a blank multilingual pipeline."""
+
+from __future__ import annotations
+
+import pytest
+import spacy
+from spacy.language import Language
+
+import nlp.components  # noqa: F401  (registers the factory)
+from nlp.components import Evidence, decide
+from nlp.lexicon import EU_LANGUAGES, load_lexicon
+
+
+@pytest.fixture(scope="module")
+def pipe() -> Language:
+    nlp = spacy.blank("xx")
+    nlp.add_pipe("scout_roles")
+    return nlp
+
+
+def run(pipe: Language, text: str, lang: str | None = None) -> spacy.tokens.Doc:
+    doc = pipe.make_doc(text)
+    doc._.scout_lang = lang
+    return pipe(doc)
+
+
+# One bio per official EU language, written for these tests.
+MULTILINGUAL = [
+    (
+        "bg",
+        "Неправителствена организация за защита на природата в България.",
+        "organization",
+        "ngo",
+    ),
+    ("cs", "Novinářka a redaktorka zpravodajského webu, píšu o klimatu.", "journalist", None),
+    ("da", "Folketingsmedlem for Socialdemokratiet. Borgmester i 8 år.", "politician", None),
+    (
+        "de",
+        "Wir sind die Gewerkschaft für den öffentlichen Dienst. Unsere Mitglieder zuerst.",
+        "organization",
+        "union",
+    ),
+    ("el", "Δημοσιογράφος και ανταποκριτής στις Βρυξέλλες.", "journalist", None),
+    ("en", "Official account of the Ministry of Environment.", "organization", "public_body"),
+    ("es", "Eurodiputada del grupo socialista. Antes alcaldesa de mi pueblo.", "politician", None),
+    ("et", "Mittetulundusühing, mis kaitseb Eesti metsi. Liitu meiega!", "organization", "ngo"),
+    ("fi", "Olemme ympäristöjärjestö. Tule mukaan toimintaan!", "organization", "ngo"),
+    (
+        "fr",
+        "Syndicat des travailleurs de la santé. Nous défendons nos membres.",
+        "organization",
+        "union",
+    ),
+    ("ga", "Iriseoir agus láithreoir ar raidió náisiúnta.", "journalist", None),
+    ("hr", "Saborska zastupnica i bivša gradonačelnica.", "politician", None),
+    ("hu", "Országgyűlési képviselő, korábban polgármester.", "politician", None),
+    ("it", "Fondazione che sostiene la ricerca sul cancro dal 1965.", "organization", "foundation"),
+    ("lt", "Žurnalistė ir laidų vedėja, rašau apie politiką.", "journalist", None),
+    (
+        "lv",
+        "Biedrība, kas aizstāv dzīvnieku tiesības. Pievienojies!",
+        "organization",
+        "association",
+    ),
+    ("mt", "Aħna għaqda volontarja li taħdem għall-ambjent f'Malta.", "organization", "ngo"),
+    ("nl", "Wethouder en gemeenteraadslid voor GroenLinks in Utrecht.", "politician", None),
+    ("pl", "Dziennikarka, reporterka, korespondentka w Brukseli.", "journalist", None),
+    ("pt", "Sindicato dos professores. Defendemos a escola pública.", "organization", "union"),
+    ("ro", "Scriitoare și poetă. Autoare a trei romane.", "public_figure", None),
+    ("sk", "Mimovládna organizácia pomáhajúca ľuďom bez domova.", "organization", "ngo"),
+    ("sl", "Evroposlanka in nekdanja županja.", "politician", None),
+    ("sv", "Riksdagsledamot för Miljöpartiet. Kommunalråd i Malmö tidigare.", "politician", None),
+]
+
+
+def test_every_official_language_has_a_case() -> None:
+    assert sorted(lang for lang, *_ in MULTILINGUAL) == sorted(EU_LANGUAGES)
+
+
+@pytest.mark.parametrize(("lang", "bio", "role", "org_type"), MULTILINGUAL)
+def test_multilingual_roles(
+    pipe: Language, lang: str, bio: str, role: str, org_type: str | None
+) -> None:
+    doc = run(pipe, bio, lang)
+    assert doc._.scout_role == role, doc._.scout_reasons
+    assert doc._.scout_org_type == org_type
+    assert 0.0 < doc._.scout_confidence <= 1.0
+    assert doc._.scout_reasons and all(isinstance(r, str) for r in doc._.scout_reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "role", "org_type", "needle"),
+    [
+        # German compound: organisation word as the compound's head.
+        ("Landessportverband Bayern", "organization", "association", "compound"),
+        # Finnish compound with a case ending.
+        ("Toimin ympäristöjärjestössä vapaaehtoisena", "organization", "ngo", "compound"),
+        # Organisation word as a modifier of a person's job title.
+        ("Gewerkschaftssekretärin, Mutter von zwei Kindern", "individual", None, "job title"),
+        # Journalist at a newspaper is a journalist, not the newspaper.
+        ("Journalist at The Daily Herald newspaper", "journalist", None, "journalist"),
+        (
+            "Wirtschaftsjournalistin beim Handelsblatt",
+            "journalist",
+            None,
+            "Wirtschaftsjournalistin",
+        ),
+    ],
+)
+def test_compounds_and_affiliations(
+    pipe: Language, text: str, role: str, org_type: str | None, needle: str
+) -> None:
+    lang = "en" if text.startswith("Journalist") else None
+    doc = run(pipe, text, lang)
+    assert doc._.scout_role == role, doc._.scout_reasons
+    assert doc._.scout_org_type == org_type
+    assert any(needle in r for r in doc._.scout_reasons), doc._.scout_reasons
+
+
+def test_reason_names_word_category_and_language(pipe: Language) -> None:
+    doc = run(pipe, "Gewerkschaft der Polizei, Landesbezirk Hessen", "de")
+    assert "text: 'Gewerkschaft' (union, de)" in doc._.scout_reasons
+
+
+def test_sections_label_reasons_and_legal_forms_weigh_in_names(pipe: Language) -> None:
+    text = "Tierschutz Aktiv e.V.\nFür Tiere in Not."
+    doc = pipe.make_doc(text)
+    doc._.scout_lang = "de"
+    doc._.scout_sections = [(0, 21, "name"), (22, len(text), "bio")]
+    doc = pipe(doc)
+    assert doc._.scout_role == "organization"
+    assert doc._.scout_org_type == "association"
+    assert any(r.startswith("name: 'e.V.'") for r in doc._.scout_reasons)
+
+
+def test_short_terms_of_other_languages_do_not_count(pipe: Language) -> None:
+    # "lega" is an Italian party name but an ordinary word elsewhere; in Italian it counts.
+    assert run(pipe, "Lega", "it")._.scout_role == "organization"
+    assert run(pipe, "Lega", "sl")._.scout_role == "individual"
+
+
+def test_first_person_plural_only_in_its_language(pipe: Language) -> None:
+    # Danish "i" means "in": not a first-person cue in a Danish text.
+    doc = run(pipe, "Vi er en forening i Aarhus", "da")
+    assert doc._.scout_role == "organization"
+    assert not any("first person singular" in r for r in doc._.scout_reasons)
+
+
+def test_pronouns_make_a_person(pipe: Language) -> None:
+    doc = run(pipe, "she/her · climate, books, cats", "en")
+    assert doc._.scout_role == "individual"
+    assert any("she/her" in r for r in doc._.scout_reasons)
+
+
+def test_no_evidence_is_low_confidence_individual(pipe: Language) -> None:
+    doc = run(pipe, "🌻🌻🌻", None)
+    assert doc._.scout_role == "individual"
+    assert doc._.scout_confidence <= 0.3
+    assert doc._.scout_org_type is None
+
+
+def test_bot_marker(pipe: Language) -> None:
+    doc = run(pipe, "I am a bot. Automated posts from the city's RSS feed.", "en")
+    assert doc._.scout_bot is True
+
+
+def test_decide_prefers_stronger_evidence_and_is_order_independent() -> None:
+    ev = [
+        Evidence("a", "organization", "media", 1.0, "r1"),
+        Evidence("b", "journalist", "", 1.6, "r2"),
+        Evidence("a", "organization", "media", 0.5, "r1 weaker duplicate"),
+    ]
+    d1 = decide(ev)
+    d2 = decide(list(reversed(ev)))
+    assert d1 == d2
+    assert d1.role == "journalist"
+    assert d1.reasons == ["r2"]
+
+
+def test_lexicon_covers_all_languages_in_every_category() -> None:
+    lex = load_lexicon()
+    by_cat: dict[str, set[str]] = {}
+    for term in lex.terms:
+        if term.category not in {"legal_form", "esco"}:
+            by_cat.setdefault(term.category, set()).update(term.langs)
+    assert {"ngo", "union", "party", "politician", "journalist", "public_figure"} <= set(by_cat)
+    for cat, langs in by_cat.items():
+        assert langs == set(EU_LANGUAGES), (cat, set(EU_LANGUAGES) - langs)
+    assert any(t.category == "esco" for t in lex.terms)
