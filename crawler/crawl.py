@@ -256,8 +256,7 @@ def run_crawl(
                     {"error": f"{type(exc).__name__}: {exc}"[:500]},
                 )
                 raise
-            result.posts_new = int(stats.get("scout/posts_new", 0))
-            result.accounts_new = int(stats.get("scout/accounts_new", 0))
+            result.posts_new, result.accounts_new = store.new_since_run_start(run_id)
             result.errors = sum(
                 int(v) for k, v in stats.items() if k.startswith("scout/errors/")
             ) + len(failures)

@@ -134,6 +134,14 @@ MIGRATIONS: list[tuple[int, str]] = [
             key_hash     VARCHAR PRIMARY KEY,
             forgotten_at TIMESTAMPTZ
         );
+        -- accounts that opted out (platform flag or #nobot...), as salted hashes of their
+        -- id and handle: mentions of them are dropped in later runs too; cleared when
+        -- the account is seen again without the opt-out
+        CREATE TABLE IF NOT EXISTS opted_out (
+            key_hash VARCHAR PRIMARY KEY,
+            reason   VARCHAR,
+            seen_at  TIMESTAMPTZ
+        );
         CREATE TABLE IF NOT EXISTS settings (
             name  VARCHAR PRIMARY KEY,
             value VARCHAR

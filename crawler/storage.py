@@ -181,6 +181,7 @@ class Store:
                 ) from None
             raise StorageError(f"{self.path}: not a usable DuckDB database ({msg})") from None
         self._forgotten: set[str] | None = None
+        self._opted_out: set[str] | None = None
         self._salt: str | None = None
         try:
             # dates in reasons and exports are UTC whatever the machine's zone
@@ -543,6 +544,17 @@ class Store:
             [campaign, n],
         ).df()
 
+    def new_since_run_start(self, run_id: str) -> tuple[int, int]:
+        """(posts, accounts) first stored since the run started and still stored: what a
+        run added, net of what the consent filter removed again in the same run."""
+        rows = self.con.execute(
+            "WITH r AS (SELECT started_at FROM runs WHERE run_id = ?) "
+            "SELECT (SELECT count(*) FROM posts, r WHERE collected_at >= r.started_at),"
+            " (SELECT count(*) FROM accounts, r WHERE first_seen_at >= r.started_at)",
+            [run_id],
+        ).fetchall()
+        return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
+
     def mark_interrupted(self, campaign: str) -> int:
         """Mark runs left 'running' by a killed process; returns how many."""
         row = self.con.execute(
@@ -694,6 +706,38 @@ class Store:
             }
         return self._forgotten
 
+    # opt-outs remembered across runs (hashes only) ---------------------------------
+    def _opted_out_hashes(self) -> set[str]:
+        if self._opted_out is None:
+            self._opted_out = {
+                r[0] for r in self.con.execute("SELECT key_hash FROM opted_out").fetchall()
+            }
+        return self._opted_out
+
+    def record_opt_out(self, account_id: str, handle: str | None, reason: str) -> None:
+        hashes = [self.forget_hash(k) for k in (account_id, handle) if k]
+        self.con.execute(
+            "INSERT INTO opted_out SELECT h, ?, ? FROM unnest(?::VARCHAR[]) t(h) "
+            "ON CONFLICT (key_hash) DO UPDATE SET reason = excluded.reason,"
+            " seen_at = excluded.seen_at",
+            [reason, _now(), hashes],
+        )
+        self._opted_out_hashes().update(hashes)
+
+    def clear_opt_out(self, account_id: str, handle: str | None) -> bool:
+        """The account was seen without its opt-out: forget that it had one."""
+        hashes = [self.forget_hash(k) for k in (account_id, handle) if k]
+        known = self._opted_out_hashes()
+        if not known.intersection(hashes):
+            return False
+        self.con.execute("DELETE FROM opted_out WHERE key_hash = ANY(?::VARCHAR[])", [hashes])
+        known.difference_update(hashes)
+        return True
+
+    def is_opted_out(self, key: str) -> bool:
+        known = self._opted_out_hashes()
+        return bool(known) and self.forget_hash(key) in known
+
     def is_forgotten(self, account_id: str, handle: str | None = None) -> bool:
         hashes = self._forgotten_hashes()
         if not hashes:
@@ -772,7 +816,22 @@ class Store:
             [ids],
         )
         run("accounts", "DELETE FROM accounts WHERE account_id = ANY(?::VARCHAR[])", [ids])
+        counts["mentions"] = self.strip_mentions(handles)
         return counts
+
+    def strip_mentions(self, handles: Sequence[str]) -> int:
+        """Remove these handles from every stored post's ``mentions``; returns the number
+        of posts changed. Used for accounts that opted out or were forgotten."""
+        lh = sorted({normalise_key(h) for h in handles if h})
+        if not lh:
+            return 0
+        rows = self.con.execute(
+            "UPDATE posts SET mentions = list_filter(mentions,"
+            " lambda h: NOT list_contains(?::VARCHAR[], lower(h))) "
+            "WHERE list_has_any(list_transform(mentions, lambda h: lower(h)), ?::VARCHAR[])",
+            [lh, lh],
+        ).fetchall()
+        return int(rows[0][0]) if rows else 0
 
     def forget(self, who: str) -> dict[str, int]:
         """Erase an account everywhere and keep only salted hashes so it is never collected.

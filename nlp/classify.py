@@ -27,6 +27,9 @@ from nlp.country import infer_country
 from nlp.language import detect_language
 
 LANGUAGE_SAMPLE_CHARS = 200
+# A "well-known person" has an audience: an occupation word alone ("cyclist", "actor")
+# names a public figure only above this many followers; below it, an individual.
+PUBLIC_FIGURE_MIN_FOLLOWERS = 2000
 PRONOUN_FIELD = re.compile(r"^(pronouns?|pronomen|pronoms?|pronomi|pronombres?|pronomes?)$", re.I)
 PRONOUN_VALUE = re.compile(
     r"(?<!\w)(she|he|they|xe|sie|er|elle|il|iel|ella|él|lei|lui|hän|hon|han|hen|zij|hij|ona|on)"
@@ -191,6 +194,19 @@ class Classifier:
             language,
         )
         reasons = list(decision.reasons)
+        role = decision.role
+        followers = profile.get("followers_count")
+        if (
+            role == "public_figure"
+            and isinstance(followers, int | float)
+            and not math.isnan(followers)
+            and followers < PUBLIC_FIGURE_MIN_FOLLOWERS
+        ):
+            role = "individual"
+            reasons.append(
+                f"only {int(followers):,} followers (< {PUBLIC_FIGURE_MIN_FOLLOWERS:,}): "
+                "an individual, not a public figure"
+            )
         if bot_reason:
             reasons.append(f"bot: {bot_reason}")
         elif decision.is_bot:
@@ -200,8 +216,8 @@ class Classifier:
         reasons.append(lang_reason)
         reasons.extend(country_reasons)
         return {
-            "role": decision.role,
-            "org_type": decision.org_type if decision.role == "organization" else None,
+            "role": role,
+            "org_type": decision.org_type if role == "organization" else None,
             "confidence": decision.confidence,
             "language": language,
             "country": country,

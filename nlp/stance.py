@@ -32,16 +32,18 @@ class Marker:
 @dataclass(frozen=True)
 class StanceLexicon:
     markers: tuple[Marker, ...]
-    pattern: re.Pattern[str]  # one alternation, longest phrases first
-    by_text: dict[str, Marker]
-    prefixes: tuple[Marker, ...]  # "unterschreib*" style stems
+    by_words: dict[tuple[str, ...], Marker]  # exact phrases, as lower-case word tuples
+    stems: dict[tuple[str, ...], tuple[tuple[str, Marker], ...]]  # "unterschreib*" style
+    max_words: int
 
 
-def _marker_regex(text: str) -> str:
-    words = text.rstrip("*").split()
-    body = r"\s+".join(re.escape(w) for w in words)
-    tail = r"\w*" if text.endswith("*") else ""
-    return rf"(?<![\w#@]){body}{tail}(?!\w)"
+# Words as the markers are written: letters, digits, apostrophes and inner hyphens; a
+# word right after "#" or "@" is a hashtag or a mention, never a marker.
+_WORD = re.compile(r"(?<![#@\w'’-])[\w'’]+(?:-[\w'’]+)*")
+
+
+def _words(text: str) -> list[str]:
+    return [w.replace("’", "'") for w in _WORD.findall(text.lower())]
 
 
 @lru_cache(maxsize=2)
@@ -50,31 +52,54 @@ def load_stance_lexicon(path: str = "") -> StanceLexicon:
     with file.open("rb") as fh:
         data = tomllib.load(fh)
     markers: list[Marker] = []
-    by_text: dict[str, Marker] = {}
+    by_words: dict[tuple[str, ...], Marker] = {}
+    stems: dict[tuple[str, ...], list[tuple[str, Marker]]] = {}
     for kind in ("oppose", "oppose_weak", "support"):  # opposition wins a tie of forms
-        for lang, words in sorted(data.get(kind, {}).items()):
-            for w in words:
-                text = str(w).lower()
-                if text in by_text:
+        for lang, phrases in sorted(data.get(kind, {}).items()):
+            for phrase in phrases:
+                text = str(phrase).lower()
+                words = tuple(_words(text.rstrip("*")))
+                if not words:
                     continue
                 marker = Marker(kind, text, lang)
-                by_text[text] = marker
-                markers.append(marker)
-    ordered = sorted(markers, key=lambda m: (-len(m.text), m.text))
-    pattern = re.compile("|".join(_marker_regex(m.text) for m in ordered), re.IGNORECASE)
-    prefixes = tuple(m for m in ordered if m.text.endswith("*"))
-    return StanceLexicon(tuple(markers), pattern, by_text, prefixes)
+                if text.endswith("*"):
+                    bucket = stems.setdefault(words[:-1], [])
+                    if all(prefix != words[-1] for prefix, _ in bucket):
+                        bucket.append((words[-1], marker))
+                        markers.append(marker)
+                elif words not in by_words:
+                    by_words[words] = marker
+                    markers.append(marker)
+    longest = max((len(w) for w in [*by_words, *(k + ("",) for k in stems)]), default=1)
+    return StanceLexicon(
+        tuple(markers),
+        by_words,
+        {k: tuple(sorted(v, key=lambda pm: -len(pm[0]))) for k, v in stems.items()},
+        longest,
+    )
 
 
-def _lookup(lex: StanceLexicon, found: str) -> Marker | None:
-    key = " ".join(found.lower().split())
-    marker = lex.by_text.get(key)
-    if marker is not None:
-        return marker
-    for m in lex.prefixes:
-        if key.startswith(m.text.rstrip("*")):
-            return m
-    return None
+def find_markers(lex: StanceLexicon, text: str) -> list[tuple[str, Marker]]:
+    """The markers in ``text``, longest phrase first at each word, without overlaps."""
+    words = _words(text)
+    found: list[tuple[str, Marker]] = []
+    i = 0
+    while i < len(words):
+        for n in range(min(lex.max_words, len(words) - i), 0, -1):
+            gram = tuple(words[i : i + n])
+            marker = lex.by_words.get(gram)
+            if marker is None:
+                for prefix, stem in lex.stems.get(gram[:-1], ()):
+                    if gram[-1].startswith(prefix):
+                        marker = stem
+                        break
+            if marker is not None:
+                found.append((" ".join(gram), marker))
+                i += n
+                break
+        else:
+            i += 1
+    return found
 
 
 def _campaign_patterns(hashtags: list[str], keywords: list[str]) -> list[re.Pattern[str]]:
@@ -130,9 +155,8 @@ def score_stance(
             notes.append(f"'{anti}' (opposition)")
         support = oppose = weak = 0.0
         seen: set[str] = set()
-        for m in lex.pattern.finditer(text):
-            marker = _lookup(lex, m.group(0))
-            if marker is None or marker.text in seen:
+        for phrase, marker in find_markers(lex, text):
+            if marker.text in seen:
                 continue
             seen.add(marker.text)
             if marker.kind == "support":
@@ -144,7 +168,7 @@ def score_stance(
             label = {"support": "call to sign/support", "oppose": "opposition"}.get(
                 marker.kind, "weak opposition"
             )
-            notes.append(f"'{m.group(0)}' ({label}, {marker.lang})")
+            notes.append(f"'{phrase}' ({label}, {marker.lang})")
         # A call to sign outweighs an "against" that names what the campaign opposes.
         if support and not oppose and not anti:
             weak = 0.0

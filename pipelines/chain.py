@@ -57,4 +57,6 @@ class PipelineChain:
         return sum(1 for item in items if self.process(item) is not None)
 
     def close(self) -> None:
+        # the order Scrapy uses: the last pipeline closes first
         self.storage.close_spider()
+        self.consent.close_spider()

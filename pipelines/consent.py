@@ -5,7 +5,10 @@ An account is opted out when the platform says so (Mastodon ``discoverable``/
 carries ``#nobot``/``#noindex``/``#nosearch``/``#nobots``, or when ``scout forget`` erased
 it. Its posts and the interactions it makes are dropped; interactions that point at it
 are dropped and its handle is removed from other posts' ``mentions``. Data stored before
-it opted out is deleted the first time the opt-out is seen.
+it opted out is deleted the first time the opt-out is seen. Opt-outs are remembered
+across runs as salted hashes (table ``opted_out``), so a later post's mention of the
+account is dropped too; the memory is cleared when the account is seen again without
+its opt-out.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class ConsentPipeline:
         self.blocked_ids: set[str] = set()
         self.blocked_handles: set[str] = set()
         self.allowed_ids: set[str] = set()
+        self.allowed_handles: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -51,6 +55,7 @@ class ConsentPipeline:
         self.blocked_ids.add(account.account_id)
         self.blocked_handles.add(account.handle.lower())
         if first_time:
+            self.store.record_opt_out(account.account_id, account.handle, why)
             self.stats.inc_value("scout/consent/accounts_skipped")
             self.stats.inc_value(f"scout/consent/reason/{why.split('=')[0].split(' ')[0]}")
             removed = self.store.delete_account_data(account.account_id)
@@ -71,18 +76,40 @@ class ConsentPipeline:
         if why:
             self._block(account, why)
             return False
-        self.allowed_ids.add(account.account_id)
+        if account.account_id not in self.allowed_ids:
+            self.allowed_ids.add(account.account_id)
+            self.allowed_handles.add(account.handle.lower())
+            if self.store.clear_opt_out(account.account_id, account.handle):
+                self.stats.inc_value("scout/consent/opt_outs_withdrawn")
         return True
+
+    def _blocked_handle(self, handle: str | None) -> bool:
+        if not handle:
+            return False
+        h = handle.lower()
+        return h in self.blocked_handles or (
+            self.respect_opt_outs and h not in self.allowed_handles and self.store.is_opted_out(h)
+        )
 
     def _blocked_id(self, account_id: str | None) -> bool:
         if account_id is None:
             return False
         if account_id in self.blocked_ids:
             return True
-        if account_id not in self.allowed_ids and self.store.is_forgotten(account_id):
+        if account_id not in self.allowed_ids and (
+            self.store.is_forgotten(account_id)
+            or (self.respect_opt_outs and self.store.is_opted_out(account_id))
+        ):
             self.blocked_ids.add(account_id)
             return True
         return False
+
+    def close_spider(self) -> None:
+        # a post may mention an account before that account's opt-out was seen; the
+        # storage step (closed before this one) has written everything by now
+        if self.blocked_handles:
+            changed = self.store.strip_mentions(sorted(self.blocked_handles))
+            self.stats.inc_value("scout/consent/mentions_removed", changed)
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, AccountItem):
@@ -92,7 +119,7 @@ class ConsentPipeline:
             if self._blocked_id(item.account_id):
                 self.stats.inc_value("scout/consent/posts_skipped")
                 raise DropItem(f"post of an opted-out account: {item.post_id}")
-            if self.blocked_handles and item.mentions:
+            if item.mentions:
                 keep = [
                     (h, i)
                     for h, i in zip(
@@ -100,13 +127,14 @@ class ConsentPipeline:
                         item.mention_ids or [None] * len(item.mentions),
                         strict=False,
                     )
-                    if h.lower() not in self.blocked_handles and not self._blocked_id(i)
+                    if not self._blocked_handle(h) and not self._blocked_id(i)
                 ]
-                item.mentions = [h for h, _ in keep]
-                item.mention_ids = [i for _, i in keep]
+                if len(keep) < len(item.mentions):
+                    item.mentions = [h for h, _ in keep]
+                    item.mention_ids = [i for _, i in keep]
         elif isinstance(item, InteractionItem):
-            dst_blocked = self._blocked_id(item.dst_account_id) or (
-                item.dst_handle is not None and item.dst_handle.lower() in self.blocked_handles
+            dst_blocked = self._blocked_id(item.dst_account_id) or self._blocked_handle(
+                item.dst_handle
             )
             if self._blocked_id(item.src_account_id) or dst_blocked:
                 self.stats.inc_value("scout/consent/interactions_skipped")

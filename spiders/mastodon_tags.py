@@ -26,6 +26,7 @@ from twisted.python.failure import Failure
 from crawler.config import Campaign, load_campaign
 from crawler.items import CursorItem
 from crawler.mastodon.parse import parse_link_header, parse_status
+from crawler.text import parse_timestamp
 from pipelines.base import DEFAULT_DB, shared_store
 
 PAGE_LIMIT = 40  # the API maximum for timelines
@@ -150,8 +151,9 @@ class MastodonTagSpider(scrapy.Spider):
                 self.logger.warning("%s: unparseable status %s: %s", host, sid, exc)
                 stats.inc_value("scout/skipped/unparseable_status")
                 continue
-            post = parsed.posts[0] if parsed.posts else None
-            if since and post is not None and post.created_at and post.created_at < since:
+            # the timeline entry's own time (a reblog or quote also holds older posts)
+            created = parse_timestamp(status.get("created_at"))
+            if since and created is not None and created < since:
                 stop = True  # older than the campaign: the walk is done
                 continue
             stats.inc_value("scout/mastodon/statuses")

@@ -186,3 +186,26 @@ def test_humanizr_organization_detection(clf: Classifier) -> None:
     )
     assert accuracy >= ACCURACY_FLOOR
     assert f1 >= F1_FLOOR
+
+
+@pytest.mark.parametrize(
+    ("followers", "role"), [(150, "individual"), (1999, "individual"), (250_000, "public_figure")]
+)
+def test_public_figure_needs_an_audience(followers: int, role: str) -> None:
+    profile = {
+        "platform": "mastodon",
+        "handle": "anna@social.example",
+        "display_name": "Anna Rossi",
+        "bio": "Attrice e regista. Teatro, cinema, televisione.",
+        "followers_count": followers,
+        "posts": [],
+    }
+    result = Classifier().classify(profile)
+    assert result["role"] == role
+    if role == "individual":
+        assert any("followers" in r for r in result["reasons"])
+
+
+def test_public_figure_without_follower_count_keeps_the_occupation() -> None:
+    profile = {"platform": "bluesky", "handle": "a.bsky.social", "bio": "Attrice e regista."}
+    assert Classifier().classify(profile)["role"] == "public_figure"

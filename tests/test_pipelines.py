@@ -179,3 +179,35 @@ def test_buffered_items_of_an_account_that_opts_out_later_are_not_written(store:
     assert store.count("posts") == 0
     assert store.count("accounts") == 0
     assert chain.stats.get_value("scout/consent/buffered_items_dropped") == 3
+
+
+def test_mentions_of_an_account_that_opts_out_later_are_removed(store: Store) -> None:
+    chain = PipelineChain(store)
+    fan, shy = account("fan"), account("shy", noindex=True)
+    chain.process_many([fan, post(fan, 1, mentions=[shy.handle, "x@elsewhere.example"]), shy])
+    chain.close()
+    assert store.con.execute("SELECT mentions FROM posts").fetchall() == [
+        (["x@elsewhere.example"],)
+    ]
+    assert chain.stats.get_value("scout/consent/mentions_removed") == 1
+
+
+def test_opt_outs_are_remembered_across_runs_and_can_be_withdrawn(store: Store) -> None:
+    shy = account("shy", bio="#nobot")
+    fan = account("fan")
+    first = PipelineChain(store)
+    first.process(shy)
+    first.close()
+    assert "shy" not in str(store.con.execute("SELECT * FROM opted_out").fetchall())  # hashes
+    later = PipelineChain(store)  # a new run: the account itself does not show up
+    later.process_many([fan, post(fan, 1, mentions=[shy.handle])])
+    later.process(InteractionItem(fan.account_id, shy.account_id, "mention", "p", NOW))
+    later.close()
+    assert store.con.execute("SELECT mentions FROM posts").fetchall() == [([],)]
+    assert store.count("interactions") == 0
+    back = PipelineChain(store)  # it removed #nobot from its bio
+    back.process_many([account("shy", bio="Hello again"), post(shy, 2)])
+    back.close()
+    assert back.stats.get_value("scout/consent/opt_outs_withdrawn") == 1
+    assert store.count("opted_out") == 0
+    assert store.count("posts") == 2

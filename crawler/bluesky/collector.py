@@ -47,6 +47,17 @@ PAGE_LIMIT = 100  # searchPosts maximum
 PROFILE_BATCH = 25  # getProfiles maximum
 
 
+def _sort_at(view: dict[str, Any]) -> datetime | None:
+    """The time search results are ordered and filtered by: Bluesky's "sortAt", the
+    earlier of createdAt and indexedAt (a post dated in the future cannot jump ahead).
+    Read from the view itself: a parsed view also holds the posts it quotes."""
+    record = view.get("record")
+    created = parse_timestamp(record.get("createdAt")) if isinstance(record, dict) else None
+    indexed = parse_timestamp(view.get("indexedAt"))
+    times = [t for t in (created, indexed) if t is not None]
+    return min(times) if times else None
+
+
 class BlueskyError(Exception):
     """A Bluesky problem the user must act on (one line)."""
 
@@ -219,12 +230,15 @@ class BlueskyCollector:
                     self.stats.inc_value("scout/skipped/unparseable_post")
                     logger.warning("unparseable Bluesky post: %s", exc)
                     continue
-                created = parsed.posts[0].created_at
-                if created is not None and bound is not None and created <= bound:
-                    reached = True
+                sort_at = _sort_at(view)
+                if sort_at is not None and bound is not None and sort_at <= bound:
+                    # `since` is inclusive: the post at the bound is the newest one an
+                    # earlier run stored; an older one means the server ignored `since`
+                    # (some do) and the walk is done
+                    reached = reached or sort_at < bound
                     continue
-                if created is not None and (newest is None or created > newest):
-                    newest = created
+                if sort_at is not None and (newest is None or sort_at > newest):
+                    newest = sort_at
                 self.stats.inc_value("scout/bluesky/posts")
                 for account in parsed.accounts:
                     if account.account_id not in self.profiles_done:
