@@ -305,6 +305,12 @@ def demo(
     run_demo(out_dir, console=out, verbose=verbose)
 
 
+def _fail(message: str, code: int) -> None:
+    """One line on stderr (never wrapped, whatever the terminal width), then exit."""
+    sys.stderr.write(" ".join(message.split()) + "\n")
+    sys.exit(code)
+
+
 def main() -> None:
     from crawler.crawl import CrawlLocked
     from crawler.export import ExportError
@@ -320,20 +326,13 @@ def main() -> None:
     try:
         app()
     except user_errors as exc:
-        err.print(f"scout: error: {exc}", markup=False, highlight=False)
-        sys.exit(2)
+        _fail(f"scout: error: {exc}", 2)
     except KeyboardInterrupt:
-        err.print("scout: interrupted; the next run resumes where this one stopped")
-        sys.exit(130)
+        _fail("scout: interrupted; the next run resumes where this one stopped", 130)
     except Exception as exc:  # one line for the user; SCOUT_DEBUG=1 shows the traceback
         if os.environ.get("SCOUT_DEBUG"):
             raise
-        err.print(
-            f"scout: failed: {type(exc).__name__}: {exc} (set SCOUT_DEBUG=1 for details)",
-            markup=False,
-            highlight=False,
-        )
-        sys.exit(1)
+        _fail(f"scout: failed: {type(exc).__name__}: {exc} (SCOUT_DEBUG=1 shows details)", 1)
 
 
 if __name__ == "__main__":
