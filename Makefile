@@ -28,7 +28,7 @@ test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench.storage_batches --quick
 
 clean:
 	rm -rf demo-output .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -29,6 +29,10 @@ _MILLIS_LIMIT = 100_000_000_000
 _WINDOW_RE = re.compile(r"(?:^|;)\s*w\s*=\s*(\d+)", re.IGNORECASE)
 
 
+# Extra wait after a published reset: whole-second resets and clock differences.
+RESET_MARGIN_SECONDS = 1.0
+
+
 @dataclass
 class RateLimit:
     limit: int | None
@@ -36,19 +40,24 @@ class RateLimit:
     reset_at: datetime | None
     window_seconds: int | None
 
-    def wait_seconds(self, now: datetime, reserve: int = 0) -> float:
+    def wait_seconds(
+        self, now: datetime, reserve: int = 0, margin: float = RESET_MARGIN_SECONDS
+    ) -> float:
         """Seconds to wait before the next request so ``remaining`` never drops below
         ``reserve``.
 
         0 when more than ``reserve`` requests remain, when the reset time has passed,
         or when nothing is known about the remaining budget.  When the budget is spent
-        and no reset time was sent, waits one window if the window is known.
+        and no reset time was sent, waits one window if the window is known.  A wait for
+        a reset adds ``margin``: resets often come in whole seconds (rounded down) and
+        the server's clock is not ours.
         """
         if self.remaining is None or self.remaining > reserve:
             return 0.0
         if self.reset_at is None:
             return float(self.window_seconds or 0)
-        return max(0.0, (self.reset_at - _aware(now)).total_seconds())
+        left = (self.reset_at - _aware(now)).total_seconds()
+        return left + margin if left > 0 else 0.0
 
     def pace_seconds(self, now: datetime, reserve: int = 0) -> float:
         """Even spacing that spends the remaining budget (minus ``reserve``) by the reset.

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from crawler.ratelimit import RateLimit, parse_rate_limit, parse_reset, retry_after
+from crawler.ratelimit import (
+    RESET_MARGIN_SECONDS,
+    RateLimit,
+    parse_rate_limit,
+    parse_reset,
+    retry_after,
+)
 from tests.conftest import FIXTURES_DIR, fixture_params, load_cassette
 
 NOW = datetime(2026, 8, 1, 13, 55, 0, tzinfo=UTC)
@@ -77,7 +83,8 @@ def test_scrapy_style_bytes_headers_and_case() -> None:
     assert rl is not None
     assert (rl.limit, rl.remaining) == (300, 0)
     assert rl.reset_at == datetime(2026, 8, 1, 13, 57, 30, 123456, tzinfo=UTC)
-    assert rl.wait_seconds(NOW) == pytest.approx(150.123456)
+    assert rl.wait_seconds(NOW) == pytest.approx(150.123456 + RESET_MARGIN_SECONDS)
+    assert rl.wait_seconds(NOW, margin=0) == pytest.approx(150.123456)
 
 
 def test_pairs_epoch_and_delta_resets() -> None:
@@ -108,8 +115,8 @@ def test_policy_with_several_quotas() -> None:
     ("remaining", "reserve", "reset_in", "expected"),
     [
         (10, 0, 60, 0.0),  # budget left
-        (5, 5, 60, 60.0),  # would go below the reserve
-        (0, 0, 60, 60.0),  # spent
+        (5, 5, 60, 60.0 + RESET_MARGIN_SECONDS),  # would go below the reserve
+        (0, 0, 60, 60.0 + RESET_MARGIN_SECONDS),  # spent
         (0, 0, -5, 0.0),  # reset passed
         (None, 0, 60, 0.0),  # unknown
     ],
