@@ -5,6 +5,7 @@ Then the lead lists, exports, report and `scout forget`, as a user runs them."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -301,3 +302,15 @@ def test_forget_erases_and_blocks_recollection(crawled: Crawled) -> None:
     assert remembered["n"][0] >= 1
     raw = query(crawled, "SELECT key_hash FROM forgotten")["key_hash"]
     assert not raw.str.contains(handle, regex=False).any()  # only salted hashes are kept
+
+
+def test_readme_sql_examples_run_on_the_demo_database(crawled: Crawled) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sql\n(.*?)```", readme, re.S)
+    statements = [s.strip() for b in blocks for s in b.split(";") if s.strip()]
+    assert len(statements) >= 5
+    with duckdb.connect(str(crawled.db), read_only=True) as con:
+        for sql in statements:
+            con.execute(sql).fetchall()  # raises on any error
+        best = con.execute(statements[2]).fetchall()
+        assert best, "the example about the best volunteer's posts returns rows"
