@@ -8,6 +8,7 @@ import fcntl
 import logging
 import os
 import re
+import threading
 from collections.abc import Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,9 @@ from typing import Any
 import pandas as pd
 
 from crawler.config import Campaign
+from crawler.progress import CrawlProgress
+from crawler.progress import current as current_progress
+from crawler.progress import step as progress_step
 from crawler.storage import Store
 from pipelines.base import register_store, release_store
 from pipelines.stats import Stats
@@ -106,10 +110,28 @@ def collect_bluesky(campaign: Campaign, store: Store, session_dir: Path) -> dict
     collector = BlueskyCollector(
         campaign, chain, session_dir=session_dir, get_cursor=store.get_cursor
     )
+    stop = threading.Event()
+
+    def show_progress() -> None:
+        progress = current_progress()
+        while progress is not None and not stop.wait(0.25):
+            pages = chain.stats.get_value("scout/bluesky/pages", 0)
+            posts = chain.stats.get_value("scout/bluesky/posts", 0)
+            progress.update("Bluesky pages", note=f"{pages:,} pages, {posts:,} posts")
+
+    watcher = threading.Thread(target=show_progress, name="bluesky-progress", daemon=True)
+    watcher.start()
     try:
         collector.run()
     finally:
+        stop.set()
+        watcher.join(timeout=2)
         chain.close()
+    progress = current_progress()
+    if progress is not None:
+        pages = chain.stats.get_value("scout/bluesky/pages", 0)
+        posts = chain.stats.get_value("scout/bluesky/posts", 0)
+        progress.done("Bluesky pages", note=f"{pages:,} pages, {posts:,} posts")
     return chain.stats.get_stats()
 
 
@@ -139,7 +161,12 @@ def classify_accounts(store: Store, *, only_new: bool = False) -> int:
         }
 
     profiles = (profile(r) for r in df.to_dict("records"))
-    results = list(Classifier().classify_many(profiles))
+    results = []
+    with progress_step("Classifying accounts", total=len(df)) as progress:
+        for result in Classifier().classify_many(profiles):
+            results.append(result)
+            if progress is not None and len(results) % 64 == 0:
+                progress.update("Classifying accounts", advance=64)
     out = pd.DataFrame(
         {
             "account_id": df["account_id"].tolist(),
@@ -208,11 +235,12 @@ def run_crawl(
     session_dir: Path | None = None,
     log_level: str = "WARNING",
     now: datetime | None = None,
+    show_progress: bool | None = None,
 ) -> CrawlResult:
     from crawler.ranking import rank
 
     session_dir = session_dir or db.parent / ".sessions"
-    with campaign_lock(db, campaign.name):
+    with campaign_lock(db, campaign.name), CrawlProgress(enabled=show_progress):
         store = Store(db)
         register_store(db, store)
         try:

@@ -31,6 +31,9 @@ LOG_LEVEL = "INFO"
 # drops are expected (consent, duplicates across instances) and counted in the stats
 DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"
 
+# a progress line on the terminal during `scout crawl` (switches itself off elsewhere)
+EXTENSIONS = {"crawler.progress.ScrapyProgress": 500}
+
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RateLimitMiddleware": 590,
 }
