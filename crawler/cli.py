@@ -152,6 +152,32 @@ def crawl(
 
 
 @app.command()
+def live(
+    campaign: CampaignArg,
+    db: DbOpt = DEFAULT_DB,
+    duration: Annotated[
+        float | None,
+        typer.Option("--duration", "-d", min=1, help="Stop after this many seconds."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
+) -> None:
+    """Follow the campaign live (Bluesky Jetstream, Mastodon hashtag streams) until
+    Ctrl-C, SIGTERM or --duration; then classify and rank as after a crawl."""
+    from crawler.live import run_live
+
+    _setup_logging(verbose)
+    cfg = _campaign(campaign)
+    result = run_live(cfg, db, duration=duration)
+    events = ", ".join(f"{k} {v:,} events" for k, v in result.events.items()) or "no events"
+    out.print(
+        f"[bold]live run {result.run_id[:8]}[/bold] {result.status}: {events}; "
+        f"{result.posts_new} new posts, {result.accounts_new} new accounts, {result.leads} leads"
+    )
+    for failure in result.errors:
+        err.print(f"[yellow]warning:[/yellow] {failure}")
+
+
+@app.command()
 def leads(
     campaign: CampaignArg,
     lead_type: TypeOpt = None,
@@ -314,6 +340,7 @@ def _fail(message: str, code: int) -> None:
 def main() -> None:
     from crawler.crawl import CrawlLocked
     from crawler.export import ExportError
+    from crawler.live import LiveError
     from crawler.storage import StorageError
 
     user_errors: tuple[type[Exception], ...] = (
@@ -322,6 +349,7 @@ def main() -> None:
         StorageError,
         ExportError,
         CrawlLocked,
+        LiveError,
     )
     try:
         app()

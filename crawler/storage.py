@@ -819,6 +819,18 @@ class Store:
         counts["mentions"] = self.strip_mentions(handles)
         return counts
 
+    def delete_posts(self, post_ids: Sequence[str]) -> None:
+        """Erase posts their authors deleted, with the interactions, campaign matches and
+        refs that point at them."""
+        ids = list(post_ids)
+        if not ids:
+            return
+        with self.transaction() as con:
+            con.execute("DELETE FROM interactions WHERE post_id = ANY(?::VARCHAR[])", [ids])
+            con.execute("DELETE FROM campaign_posts WHERE post_id = ANY(?::VARCHAR[])", [ids])
+            con.execute("DELETE FROM refs WHERE target_id = ANY(?::VARCHAR[])", [ids])
+            con.execute("DELETE FROM posts WHERE post_id = ANY(?::VARCHAR[])", [ids])
+
     def strip_mentions(self, handles: Sequence[str]) -> int:
         """Remove these handles from every stored post's ``mentions``; returns the number
         of posts changed. Used for accounts that opted out or were forgotten."""

