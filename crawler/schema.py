@@ -170,6 +170,25 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        2,
+        """
+        -- Mastodon-compatible servers the crawler knows: configured or discovered from the
+        -- home instances of accounts seen in posts; nodeinfo says what software they run
+        CREATE TABLE IF NOT EXISTS instances (
+            host                VARCHAR PRIMARY KEY,  -- host[:port], as in cursors
+            base_url            VARCHAR NOT NULL,
+            software            VARCHAR,              -- nodeinfo software.name
+            version             VARCHAR,              -- nodeinfo software.version
+            speaks_mastodon_api BOOLEAN,              -- NULL: not checked (yet)
+            restricted_tags     JSON,                 -- {"tag": "401" | "empty" | ...}
+            robots_ok           BOOLEAN,              -- robots.txt allows the API
+            first_seen_at       TIMESTAMPTZ,
+            last_checked_at     TIMESTAMPTZ,
+            discovered_from     VARCHAR               -- "config" or the host it was seen on
+        );
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

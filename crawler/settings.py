@@ -45,3 +45,5 @@ SCOUT_BATCH_SIZE = 2000
 SCOUT_RESPECT_OPT_OUTS = True
 SCOUT_RATELIMIT_RESERVE = 1
 SCOUT_429_RETRIES = 5
+# after the timelines: profiles of the most mentioned accounts not seen as authors
+SCOUT_MENTION_LOOKUPS_MAX = 300

@@ -831,6 +831,17 @@ class Store:
             con.execute("DELETE FROM refs WHERE target_id = ANY(?::VARCHAR[])", [ids])
             con.execute("DELETE FROM posts WHERE post_id = ANY(?::VARCHAR[])", [ids])
 
+    def known_handles(self, handles: Sequence[str]) -> set[str]:
+        """Which of these handles (compared in lower case) belong to stored accounts."""
+        lh = sorted({h.lower() for h in handles if h})
+        if not lh:
+            return set()
+        rows = self.con.execute(
+            "SELECT DISTINCT lower(handle) FROM accounts WHERE lower(handle) = ANY(?::VARCHAR[])",
+            [lh],
+        ).fetchall()
+        return {str(r[0]) for r in rows}
+
     def strip_mentions(self, handles: Sequence[str]) -> int:
         """Remove these handles from every stored post's ``mentions``; returns the number
         of posts changed. Used for accounts that opted out or were forgotten."""

@@ -98,7 +98,9 @@ def test_reopen_is_noop_and_keeps_salt(tmp_path: Path) -> None:
         h = s.forget_hash("Alice@Eu.Social")
         s.upsert_accounts([mastodon_account("alice")])
     with Store(db) as s:
-        assert s.con.execute("SELECT count(*) FROM schema_meta").fetchone() == (1,)
+        assert s.con.execute("SELECT count(*) FROM schema_meta").fetchall() == [
+            (len(schema.MIGRATIONS),)
+        ]
         assert (
             s.con.execute("SELECT value FROM settings WHERE name = 'forget_salt'").fetchone()
             == salt

@@ -20,6 +20,7 @@ import hashlib
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 PAGE_LIMIT = 100  # searchPosts maximum
 PROFILE_BATCH = 25  # getProfiles maximum
+MENTION_LOOKUPS_MAX = 500  # profiles of mentioned non-authors looked up per run
 
 
 def _sort_at(view: dict[str, Any]) -> datetime | None:
@@ -90,6 +92,7 @@ class BlueskyCollector:
         self.host = urlsplit(self.cfg.service).netloc.lower()
         self.client = Client(base_url=self.cfg.service)
         self.profiles_done: set[str] = set()
+        self.mentioned: Counter[str] = Counter()  # mentioned account_id -> times
         self._session_path: Path | None = None
         self._fresh_login_done = False
 
@@ -247,6 +250,8 @@ class BlueskyCollector:
                     if account.account_id not in self.profiles_done:
                         self.profiles_done.add(account.account_id)
                         new_authors.append(account.account_id.removeprefix("bluesky:"))
+                for post in parsed.posts:
+                    self.mentioned.update(i for i in post.mention_ids if i)
                 page_items.extend(parsed.all_items())
             # full profiles first: the consent step must see bios and labels before it
             # lets any post of the page through
@@ -282,7 +287,24 @@ class BlueskyCollector:
         """Full profiles of these DIDs through the pipelines (consent sees them first)."""
         self.chain.process_many(self.get_profiles(dids))
 
+    def fetch_mentioned(self, cap: int = MENTION_LOOKUPS_MAX) -> int:
+        """Profiles of the most mentioned accounts that were not seen as authors: their
+        opt-outs are read (mentions of them are then dropped) and mentioned organisations
+        can become leads. Returns how many were asked for."""
+        wanted = [
+            (n, account_id)
+            for account_id, n in self.mentioned.items()
+            if account_id not in self.profiles_done
+        ]
+        wanted.sort(key=lambda na: (-na[0], na[1]))
+        dids = [a.removeprefix("bluesky:") for _, a in wanted[:cap]]
+        self.profiles_done.update(a for _, a in wanted[:cap])
+        self.fetch_profiles(dids)
+        self.stats.inc_value("scout/bluesky/mentioned_looked_up", len(dids))
+        return len(dids)
+
     def run(self) -> None:
         self.login()
         for key, q in self.queries():
             self.search(key, q)
+        self.fetch_mentioned()

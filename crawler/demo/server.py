@@ -131,12 +131,15 @@ class Control:
         self.fault_status = 0
         self.fault_count = 0
         self.bad_body = 0
+        self.fault_path = ""  # only requests whose path starts with this fail
         self.requests: Counter[str] = Counter()
         self.status_counts: Counter[int] = Counter()
         self.rate_limited = 0
 
-    def take_fault(self) -> tuple[int, bool]:
+    def take_fault(self, path: str = "") -> tuple[int, bool]:
         with self.lock:
+            if self.fault_path and not path.startswith(self.fault_path):
+                return 0, False
             if self.fault_count > 0:
                 self.fault_count -= 1
                 return self.fault_status, False
@@ -147,6 +150,7 @@ class Control:
 
     def set_faults(self, spec: dict[str, Any]) -> None:
         with self.lock:
+            self.fault_path = str(spec.get("path") or "")
             if "bad_body" in spec:
                 self.bad_body = int(spec["bad_body"])
             if "status" in spec:
@@ -213,7 +217,7 @@ class App:
         allowed, remaining, reset = self.extra_limit(path) or self.rate.hit()
         hdrs = self.rate_headers(remaining, reset)
         hdrs["Content-Type"] = JSON_TYPE
-        fault, bad = self.control.take_fault()
+        fault, bad = self.control.take_fault(path)
         if not allowed or fault == 429:
             self.control.record(endpoint, 429)
             if fault == 429:
@@ -272,13 +276,34 @@ class App:
 # --------------------------------------------------------------------------- Mastodon
 
 
+class AlignedRateWindow(RateWindow):
+    """Mastodon's rack-attack windows: aligned to the epoch, not to the server start."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        super().__init__(limit, window)
+        self.start -= self.start % window
+
+
 class MastodonApp(App):
     kind = "mastodon"
 
     def __init__(
-        self, world: World, index: int, urls: list[str], limit: int, window: float
+        self,
+        world: World,
+        index: int,
+        urls: list[str],
+        limit: int,
+        window: float,
+        paging_limit: int | None = None,
+        paging_window: float = 900.0,
     ) -> None:
         super().__init__(world, urls[index], limit, window)
+        # Mastodon's separate throttle for API requests with max_id/since_id/min_id
+        # (rack-attack: 300 per 15 minutes per IP); off unless configured
+        self.rate = AlignedRateWindow(limit, window)
+        self.paging = AlignedRateWindow(paging_limit, paging_window) if paging_limit else None
+        self.paging_requests = 0
+        self._tls = threading.local()
         self.index = index
         self.urls = urls
         self.spec = INSTANCES[index]
@@ -287,9 +312,42 @@ class MastodonApp(App):
         self._content_cache: dict[int, str] = {}
         self._account_cache: dict[int, dict[str, Any]] = {}
 
+    def handle(self, method: str, target: str, body: bytes, headers: Any) -> Response:
+        parts = urlsplit(target)
+        query = parse_qs(parts.query, keep_blank_values=True)
+        self._tls.paging = parts.path.startswith("/api/") and any(
+            k in ("max_id", "since_id", "min_id") and any(v) for k, v in query.items()
+        )
+        self._tls.limit = self.rate.limit
+        return super().handle(method, target, body, headers)
+
+    def extra_limit(self, path: str) -> tuple[bool, int, float] | None:
+        """A paging request counts against both throttles; like Mastodon, the headers
+        (and a 429) are those of the most limited one."""
+        if self.paging is None or not getattr(self._tls, "paging", False):
+            return None
+        with self.control.lock:
+            self.paging_requests += 1
+        api = self.rate.hit()
+        paging = self.paging.hit()
+        if not paging[0] or (api[0] and paging[1] < api[1]):
+            self._tls.limit = self.paging.limit
+            return paging
+        return api
+
+    def handle_demo(self, method: str, path: str, body: bytes) -> Response:
+        status, hdrs, data = super().handle_demo(method, path, body)
+        if path == "/_demo/stats" and status == 200 and isinstance(data, bytes):
+            snap = json.loads(data)
+            snap["paging_requests"] = self.paging_requests
+            if self.paging is not None:
+                snap["paging_limit"] = {"limit": self.paging.limit, "window": self.paging.window}
+            data = _json(snap)
+        return status, hdrs, data
+
     def rate_headers(self, remaining: int, reset: float) -> dict[str, str]:
         return {
-            "x-ratelimit-limit": str(self.rate.limit),
+            "x-ratelimit-limit": str(getattr(self._tls, "limit", self.rate.limit)),
             "x-ratelimit-remaining": str(remaining),
             "x-ratelimit-reset": _iso_us(reset),
             "cache-control": "private, no-store",
@@ -305,6 +363,8 @@ class MastodonApp(App):
             return "/api/v1/timelines/tag/:tag"
         if path.startswith("/api/v1/accounts/") and p[-1] != "lookup":
             return "/api/v1/accounts/:id"
+        if path.startswith("/api/v1/statuses/") and path.endswith("/reblogged_by"):
+            return "/api/v1/statuses/:id/reblogged_by"
         if path.startswith("/api/v1/statuses/"):
             return "/api/v1/statuses/:id"
         return path
@@ -602,6 +662,8 @@ class MastodonApp(App):
             if acc_idx is None:
                 return 404, {"error": "Record not found"}, {}
             return 200, self.account_json(self.world.accounts[acc_idx]), {}
+        if path.startswith("/api/v1/statuses/") and path.endswith("/reblogged_by"):
+            return self.reblogged_by(path.split("/")[-2], q)
         if path.startswith("/api/v1/statuses/"):
             try:
                 key = self.world.status_by_id[self.index].get(int(path.rsplit("/", 1)[-1]))
@@ -672,6 +734,47 @@ class MastodonApp(App):
             lim = f"limit={q['limit']}&" if q.get("limit") else ""
             headers["Link"] = (
                 f'<{base}?{lim}max_id={page[-1]}>; rel="next", <{base}?{lim}min_id={page[0]}>; rel="prev"'
+            )
+        return 200, body, headers
+
+    def reblogged_by(self, sid: str, q: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+        """Accounts that reblogged a status, newest reblog first, paged by the reblog's
+        id (``max_id``/``since_id``) in the Link header like Mastodon."""
+        w = self.world
+        try:
+            key = w.status_by_id[self.index].get(int(sid))
+            limit = max(1, min(80, int(q.get("limit") or 40)))
+            max_id = int(q["max_id"]) if q.get("max_id") else None
+            since_id = int(q["since_id"]) if q.get("since_id") else None
+        except ValueError:
+            return 400, {"error": "Invalid parameter"}, {}
+        if key is None or not w.is_released(w.status(key)):
+            return 404, {"error": "Record not found"}, {}
+        post = w.status(key)
+        if post.reblog_of is not None:
+            return 404, {"error": "Record not found"}, {}
+        entries = []
+        for wid, rkey in w.reblogged_by.get(key, []):
+            if max_id is not None and wid >= max_id:
+                continue
+            if since_id is not None and wid <= since_id:
+                break
+            r = w.status(rkey)
+            if not w.is_released(r):
+                continue
+            # this server knows reblogs by its own users and those federated to it
+            if self.index not in r.copies and w.accounts[post.author].instance != self.index:
+                continue
+            entries.append((wid, r))
+            if len(entries) >= limit:
+                break
+        body = [self.account_json(w.accounts[r.author]) for _, r in entries]
+        headers: dict[str, str] = {}
+        if entries:
+            base = f"{self.base}/api/v1/statuses/{sid}/reblogged_by"
+            headers["Link"] = (
+                f'<{base}?limit={limit}&max_id={entries[-1][0]}>; rel="next", '
+                f'<{base}?limit={limit}&since_id={entries[0][0]}>; rel="prev"'
             )
         return 200, body, headers
 
@@ -1286,6 +1389,8 @@ class DemoServers:
         window: float = 300,
         bsky_rate_limit: int | None = None,
         ports: tuple[int, ...] = DEFAULT_PORTS,
+        paging_limit: int | None = None,
+        paging_window: float = 900.0,
     ) -> None:
         self.world = world
         n = len(world.instances)
@@ -1294,7 +1399,10 @@ class DemoServers:
         self.mastodon_urls = urls[:n]
         self.bluesky_url = urls[n]
         apps: list[App] = [
-            MastodonApp(world, i, self.mastodon_urls, rate_limit, window) for i in range(n)
+            MastodonApp(
+                world, i, self.mastodon_urls, rate_limit, window, paging_limit, paging_window
+            )
+            for i in range(n)
         ]
         apps.append(BlueskyApp(world, self.bluesky_url, bsky_rate_limit or rate_limit, window))
         self.apps = apps
@@ -1360,10 +1468,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--window", type=float, default=300.0, help="rate-limit window in seconds")
     ap.add_argument("--bsky-rate-limit", type=int, default=None)
+    ap.add_argument(
+        "--paging-limit", type=int, default=None, help="Mastodon paging requests per window"
+    )
+    ap.add_argument("--paging-window", type=float, default=900.0)
     args = ap.parse_args(argv)
     world = build_world(args.seed, args.accounts, args.posts)
     servers = start_servers(
-        world, rate_limit=args.rate_limit, window=args.window, bsky_rate_limit=args.bsky_rate_limit
+        world,
+        rate_limit=args.rate_limit,
+        window=args.window,
+        bsky_rate_limit=args.bsky_rate_limit,
+        paging_limit=args.paging_limit,
+        paging_window=args.paging_window,
     )
     stop = threading.Event()
 
@@ -1401,8 +1518,12 @@ class DemoNetwork:
         timeout: float = 60.0,
         n_accounts: int | None = None,
         n_posts: int | None = None,
+        paging_limit: int | None = None,
+        paging_window: float | None = None,
     ) -> None:
         self.seed = seed
+        self.paging_limit = paging_limit
+        self.paging_window = paging_window
         self.rate_limit = rate_limit
         self.window = window
         self.bsky_rate_limit = bsky_rate_limit
@@ -1440,6 +1561,8 @@ class DemoNetwork:
             ("--bsky-rate-limit", self.bsky_rate_limit),
             ("--accounts", self.n_accounts),
             ("--posts", self.n_posts),
+            ("--paging-limit", self.paging_limit),
+            ("--paging-window", self.paging_window),
         ):
             if value is not None:
                 cmd += [flag, str(value)]
@@ -1517,13 +1640,17 @@ class DemoNetwork:
         status: int | None = None,
         count: int = 1,
         bad_body: int | None = None,
+        path: str | None = None,
     ) -> None:
-        """Make the next ``count`` API responses of a server (default: all) fail."""
+        """Make the next ``count`` API responses of a server (default: all) fail; with
+        ``path``, only responses to requests whose path starts with it."""
         spec: dict[str, Any] = {}
         if status is not None:
             spec.update(status=status, count=count)
         if bad_body is not None:
             spec["bad_body"] = bad_body
+        if path is not None:
+            spec["path"] = path
         for url in [base_url] if base_url else self.urls:
             self._call(url.rstrip("/") + "/_demo/faults", spec)
 

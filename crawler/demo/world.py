@@ -1520,6 +1520,8 @@ class World:
         self.status_by_id: list[dict[int, int]] = []
         self.account_by_id: list[dict[int, int]] = []
         self.account_by_name: list[dict[str, int]] = []  # per instance: acct -> index
+        # Mastodon: original post -> [(reblog wrapper id, wrapper key)], newest first
+        self.reblogged_by: dict[int, list[tuple[int, int]]] = {}
         # Bluesky: tag -> post indices newest first (+ negated times for bisect)
         self.bsky_tag_index: dict[str, list[int]] = {}
         self.bsky_tag_negtimes: dict[str, list[float]] = {}
@@ -2107,11 +2109,21 @@ class _Builder:
         w.tag_ids = [{} for _ in range(n_inst)]
         w.status_by_id = [{} for _ in range(n_inst)]
         for p in [*w.posts, *w.reblogs]:
-            src = w.posts[p.reblog_of] if p.reblog_of is not None else p
             for inst, lid in p.copies.items():
                 w.status_by_id[inst][lid] = p.idx
-                for t in {t.lower() for t in src.tags}:
+                if p.reblog_of is not None:
+                    continue  # as on Mastodon: a reblog carries no tags of its own
+                for t in {t.lower() for t in p.tags}:
                     w.tag_ids[inst].setdefault(t, []).append(lid)
+        # who reblogged what: (wrapper id on the reblogger's server, wrapper key), newest
+        # first, as /api/v1/statuses/:id/reblogged_by pages them
+        w.reblogged_by = {}
+        for r in w.reblogs:
+            assert r.reblog_of is not None
+            home = w.accounts[r.author].instance or 0
+            w.reblogged_by.setdefault(r.reblog_of, []).append((r.copies[home], r.idx))
+        for lst in w.reblogged_by.values():
+            lst.sort(reverse=True)
         for per in w.tag_ids:
             for ids in per.values():
                 ids.sort()

@@ -1,0 +1,173 @@
+"""Authenticated Mastodon access through Mastodon.py, for what anonymous crawling
+cannot do: full-text search on the home instance and account lookups.
+
+The token comes from the environment variable named by ``[mastodon] token_env``; it is
+never logged or stored. Mastodon.py paces itself against the ``X-RateLimit-*`` headers
+(``ratelimit_method="pace"``). Its entities (datetimes, id types) are turned back into
+plain JSON values so that :mod:`crawler.mastodon.parse` reads them exactly like the
+spider's responses, and the items go through the same pipeline chain.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from mastodon import Mastodon, MastodonError, MastodonNotFoundError
+
+from crawler.config import Campaign
+from crawler.mastodon.parse import parse_account, parse_status
+
+if TYPE_CHECKING:
+    from pipelines.chain import PipelineChain
+
+logger = logging.getLogger(__name__)
+
+SEARCH_LIMIT = 40  # the API maximum for search results
+USER_AGENT = "eci-scout/0.1 (research crawler for European Citizens' Initiative campaigns)"
+
+
+def plain(value: Any) -> Any:
+    """A Mastodon.py entity as the JSON the server sent: ISO-8601 strings for times,
+    strings for ids, no Mastodon.py-private keys."""
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            key = str(k)
+            if key.startswith("_"):
+                continue
+            if (key == "id" or key.endswith("_id")) and isinstance(v, int) and v is not True:
+                out[key] = str(v)
+            else:
+                out[key] = plain(v)
+        return out
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, datetime):
+        dt = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+class MastodonClient:
+    """One authenticated session on one instance (the organizer's home server)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        *,
+        timeout: float = 30.0,
+        ratelimit_method: str = "pace",
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.host = urlsplit(self.base_url).netloc.lower()
+        self.api = Mastodon(
+            access_token=token,
+            api_base_url=self.base_url,
+            ratelimit_method=ratelimit_method,
+            request_timeout=timeout,
+            version_check_mode="none",
+            user_agent=USER_AGENT,
+        )
+
+    @classmethod
+    def from_campaign(cls, campaign: Campaign, **kwargs: Any) -> MastodonClient | None:
+        """A client on the first configured instance when a token is configured."""
+        masto = campaign.mastodon
+        if masto is None or not masto.instances:
+            return None
+        token = masto.token
+        if not token:
+            return None
+        return cls(masto.instances[0], token, **kwargs)
+
+    # ------------------------------------------------------------------ raw calls
+    def search_statuses(self, query: str, *, max_pages: int = 5) -> Iterator[dict[str, Any]]:
+        """Statuses matching ``query`` (newest first), paged with ``max_id``."""
+        max_id: str | None = None
+        for _ in range(max_pages):
+            result = self.api.search_v2(
+                query, resolve=False, result_type="statuses", limit=SEARCH_LIMIT, max_id=max_id
+            )
+            statuses = [plain(s) for s in (result.get("statuses") or [])]
+            if not statuses:
+                return
+            yield from statuses
+            ids = [s["id"] for s in statuses if isinstance(s.get("id"), str)]
+            if len(statuses) < SEARCH_LIMIT or not ids:
+                return
+            oldest = min(ids, key=lambda i: (len(i), i))
+            if max_id is not None and oldest == max_id:
+                return
+            max_id = oldest
+
+    def lookup(self, acct: str) -> dict[str, Any] | None:
+        """An account by ``user`` or ``user@host``; ``None`` when unknown."""
+        try:
+            return dict(plain(self.api.account_lookup(acct.lstrip("@"))))
+        except MastodonNotFoundError:
+            return None
+
+    def account(self, account_id: str) -> dict[str, Any] | None:
+        try:
+            return dict(plain(self.api.account(account_id)))
+        except MastodonNotFoundError:
+            return None
+
+    # ------------------------------------------------------------------ collection
+    def collect(self, campaign: Campaign, chain: PipelineChain, *, max_pages: int = 5) -> int:
+        """Search the campaign's hashtags and keywords on the home instance; every status
+        found goes through ``chain``. Returns the number of statuses read."""
+        terms = [f"#{t}" for t in campaign.campaign.hashtags] + list(campaign.campaign.keywords)
+        since = campaign.campaign.since_datetime
+        stats = chain.stats
+        n = 0
+        for term in terms:
+            try:
+                for status in self.search_statuses(term, max_pages=max_pages):
+                    now = datetime.now(UTC)
+                    try:
+                        parsed = parse_status(status, self.host, now)
+                    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                        logger.warning("%s: unparseable status: %s", self.host, exc)
+                        stats.inc_value("scout/skipped/unparseable_status")
+                        continue
+                    post = parsed.posts[0] if parsed.posts else None
+                    if since and post is not None and post.created_at and post.created_at < since:
+                        continue
+                    n += 1
+                    stats.inc_value("scout/mastodon/search_statuses")
+                    chain.process_many(parsed.all_items())
+            except MastodonError as exc:
+                logger.warning("%s: search %r failed: %s", self.host, term, exc)
+                stats.inc_value("scout/errors/requests")
+        chain.storage.flush()
+        return n
+
+    def refresh_accounts(self, accts: list[str], chain: PipelineChain) -> int:
+        """Look accounts up (``user@host``) and refresh their profiles via ``chain``."""
+        n = 0
+        for acct in accts:
+            try:
+                acc = self.lookup(acct)
+            except MastodonError as exc:
+                logger.warning("%s: lookup failed: %s", self.host, exc)
+                chain.stats.inc_value("scout/errors/requests")
+                continue
+            if acc is None:
+                continue
+            try:
+                item = parse_account(acc, self.host, datetime.now(UTC))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                chain.stats.inc_value("scout/skipped/unparseable_account")
+                continue
+            if chain.process(item) is not None:
+                n += 1
+        chain.storage.flush()
+        return n

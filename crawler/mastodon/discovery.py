@@ -1,0 +1,301 @@
+"""Instance discovery for the fediverse crawl.
+
+Accounts seen in posts name their home server in their ActivityPub URI. A server not
+known yet is a *candidate*; nodeinfo (``/.well-known/nodeinfo`` -> the 2.x document)
+says which software it runs and so whether it speaks the Mastodon client API. Robots
+are obeyed by Scrapy's ``RobotsTxtMiddleware``. Servers that restrict hashtag feeds
+(401/403/422, or an empty list) are recorded per tag in the ``instances`` table
+(``crawler/schema.py`` migration 2) and skipped until they are checked again.
+
+Only public ``https`` servers are discovered, plus servers on the same host name as a
+configured instance (test networks on 127.0.0.1): a post cannot steer the crawler to
+loopback, private or link-local addresses.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import pandas as pd
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    from crawler.storage import Store
+
+# nodeinfo software names whose servers answer /api/v1/timelines/tag/:tag
+MASTODON_API_SOFTWARE = frozenset(
+    {
+        "mastodon",
+        "hometown",
+        "glitchsoc",
+        "glitch-soc",
+        "fedibird",
+        "kmyblue",
+        "pleroma",
+        "akkoma",
+        "gotosocial",
+        "friendica",
+        "takahe",
+        "mitra",
+        "iceshrimp.net",
+        "sharkey",
+    }
+)
+NODEINFO_REL_PREFIX = "http://nodeinfo.diaspora.software/ns/schema/2."
+# a restricted feed or a server that failed a check is tried again after this long
+RECHECK_AFTER = timedelta(hours=24)
+# restriction reasons that mean "this server refuses anonymous hashtag feeds"
+REFUSALS = frozenset({"401", "403", "422"})
+
+
+def host_key(base_url: str) -> str:
+    """``host[:port]`` in lower case: the key of cursors and of the instances table."""
+    return urlsplit(base_url).netloc.lower()
+
+
+def base_of(uri: str | None) -> str | None:
+    """``scheme://host[:port]`` of an ActivityPub actor URI or profile URL."""
+    if not uri or not isinstance(uri, str):
+        return None
+    parts = urlsplit(uri.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    if parts.username or parts.password:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    netloc = parts.hostname.lower() + (f":{port}" if port else "")
+    return f"{parts.scheme}://{netloc}"
+
+
+def _is_public_name(hostname: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(hostname.strip("[]"))
+    except ValueError:
+        name = hostname.rstrip(".").lower()
+        return "." in name and not name.endswith((".local", ".localhost", ".internal"))
+    return ip.is_global
+
+
+def may_crawl(base: str, configured: list[str]) -> bool:
+    """A discovered server may be crawled: public ``https``, or on the host name of a
+    configured instance (a loopback test network)."""
+    parts = urlsplit(base)
+    hostname = (parts.hostname or "").lower()
+    if not hostname:
+        return False
+    same_host = {(urlsplit(c).hostname or "").lower() for c in configured}
+    if hostname in same_host:
+        return parts.scheme in ("http", "https")
+    return parts.scheme == "https" and _is_public_name(hostname)
+
+
+def nodeinfo_href(doc: Any, base: str) -> str | None:
+    """The newest 2.x nodeinfo document linked from ``/.well-known/nodeinfo``, if it is
+    on the same server."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("links"), list):
+        return None
+    best: tuple[str, str] | None = None
+    for link in doc["links"]:
+        if not isinstance(link, dict):
+            continue
+        rel, href = link.get("rel"), link.get("href")
+        if not isinstance(rel, str) or not isinstance(href, str):
+            continue
+        if not rel.startswith(NODEINFO_REL_PREFIX):
+            continue
+        if base_of(href) != base_of(base):
+            continue  # never follow nodeinfo to another server
+        if best is None or rel > best[0]:
+            best = (rel, href)
+    return best[1] if best else None
+
+
+def nodeinfo_software(doc: Any) -> tuple[str | None, str | None]:
+    """``(software name in lower case, version)`` of a nodeinfo 2.x document."""
+    if not isinstance(doc, dict):
+        return None, None
+    sw = doc.get("software")
+    if not isinstance(sw, dict):
+        return None, None
+    name = sw.get("name")
+    version = sw.get("version")
+    return (
+        name.strip().lower() if isinstance(name, str) and name.strip() else None,
+        str(version) if isinstance(version, str | int | float) else None,
+    )
+
+
+def speaks_mastodon_api(software: str | None) -> bool:
+    return software is not None and software in MASTODON_API_SOFTWARE
+
+
+@dataclass
+class InstanceRecord:
+    host: str
+    base_url: str
+    software: str | None = None
+    version: str | None = None
+    speaks_mastodon_api: bool | None = None
+    restricted_tags: dict[str, str] = field(default_factory=dict)
+    robots_ok: bool | None = None
+    first_seen_at: datetime | None = None
+    last_checked_at: datetime | None = None
+    discovered_from: str | None = None
+
+    def needs_check(self, now: datetime) -> bool:
+        return self.last_checked_at is None or now - self.last_checked_at >= RECHECK_AFTER
+
+    def skips_tag(self, tag: str, now: datetime) -> bool:
+        """A refused hashtag feed is skipped until the next check is due."""
+        return self.restricted_tags.get(tag) in REFUSALS and not self.needs_check(now)
+
+
+_COLUMNS = [
+    "host",
+    "base_url",
+    "software",
+    "version",
+    "speaks_mastodon_api",
+    "restricted_tags",
+    "robots_ok",
+    "first_seen_at",
+    "last_checked_at",
+    "discovered_from",
+]
+
+
+_BATCH_SCHEMA = pa.schema(
+    [
+        ("host", pa.string()),
+        ("base_url", pa.string()),
+        ("software", pa.string()),
+        ("version", pa.string()),
+        ("speaks_mastodon_api", pa.bool_()),
+        ("restricted_tags", pa.string()),
+        ("robots_ok", pa.bool_()),
+        ("first_seen_at", pa.timestamp("us", tz="UTC")),
+        ("last_checked_at", pa.timestamp("us", tz="UTC")),
+        ("discovered_from", pa.string()),
+    ]
+)
+
+
+def _aware(v: Any) -> datetime | None:
+    if v is None or v is pd.NaT:
+        return None
+    if isinstance(v, pd.Timestamp):
+        v = v.to_pydatetime()
+    if not isinstance(v, datetime):
+        return None
+    return v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
+
+
+class InstanceRegistry:
+    """The ``instances`` table in memory for one run, written back in one batch."""
+
+    def __init__(self, store: Store | None) -> None:
+        self.store = store
+        self.records: dict[str, InstanceRecord] = {}
+        self.dirty: set[str] = set()
+        if store is not None:
+            self._load()
+
+    def _load(self) -> None:
+        assert self.store is not None
+        rows = self.store.con.execute(f"SELECT {', '.join(_COLUMNS)} FROM instances").fetchall()  # noqa: S608
+        for r in rows:
+            tags = r[5]
+            try:
+                parsed = json.loads(tags) if isinstance(tags, str) else (tags or {})
+            except ValueError:
+                parsed = {}
+            self.records[r[0]] = InstanceRecord(
+                host=r[0],
+                base_url=r[1],
+                software=r[2],
+                version=r[3],
+                speaks_mastodon_api=r[4],
+                restricted_tags={str(k): str(v) for k, v in dict(parsed).items()},
+                robots_ok=r[6],
+                first_seen_at=_aware(r[7]),
+                last_checked_at=_aware(r[8]),
+                discovered_from=r[9],
+            )
+
+    def get(self, host: str) -> InstanceRecord | None:
+        return self.records.get(host)
+
+    def add(self, base: str, discovered_from: str, now: datetime) -> InstanceRecord:
+        host = host_key(base)
+        rec = self.records.get(host)
+        if rec is None:
+            rec = InstanceRecord(host, base, first_seen_at=now, discovered_from=discovered_from)
+            self.records[host] = rec
+            self.dirty.add(host)
+        return rec
+
+    def touch(self, rec: InstanceRecord) -> None:
+        self.dirty.add(rec.host)
+
+    def crawlable(self) -> list[InstanceRecord]:
+        """Discovered servers known to speak the API, oldest first."""
+        out = [
+            r
+            for r in self.records.values()
+            if r.speaks_mastodon_api and r.discovered_from != "config" and r.robots_ok is not False
+        ]
+        out.sort(key=lambda r: (r.first_seen_at or datetime.min.replace(tzinfo=UTC), r.host))
+        return out
+
+    def save(self) -> int:
+        """Upsert changed records (one DataFrame batch); returns how many."""
+        if self.store is None or not self.dirty:
+            return 0
+        rows = [self.records[h] for h in sorted(self.dirty)]
+        batch = pa.Table.from_pylist(
+            [
+                {
+                    "host": r.host,
+                    "base_url": r.base_url,
+                    "software": r.software,
+                    "version": r.version,
+                    "speaks_mastodon_api": r.speaks_mastodon_api,
+                    "restricted_tags": json.dumps(r.restricted_tags, sort_keys=True),
+                    "robots_ok": r.robots_ok,
+                    "first_seen_at": r.first_seen_at,
+                    "last_checked_at": r.last_checked_at,
+                    "discovered_from": r.discovered_from,
+                }
+                for r in rows
+            ],
+            schema=_BATCH_SCHEMA,
+        )
+        cols = ", ".join(_COLUMNS)
+        updates = ", ".join(
+            f"{c} = excluded.{c}" for c in _COLUMNS if c not in ("host", "first_seen_at")
+        )
+        con = self.store.con
+        con.complete()
+        con.register("_instances_batch", batch)
+        try:
+            con.execute(
+                f"INSERT INTO instances ({cols}) "  # noqa: S608 (column names only)
+                f"SELECT host, base_url, software, version, speaks_mastodon_api, "
+                f"CAST(restricted_tags AS JSON), robots_ok, first_seen_at, last_checked_at, "
+                f"discovered_from FROM _instances_batch "
+                f"ON CONFLICT (host) DO UPDATE SET {updates}, "
+                "first_seen_at = coalesce(instances.first_seen_at, excluded.first_seen_at)"
+            )
+        finally:
+            con.unregister("_instances_batch")
+        n = len(self.dirty)
+        self.dirty.clear()
+        return n

@@ -1,0 +1,141 @@
+"""Live collection: follow the campaign's hashtag streams on every configured instance
+(Mastodon.py's streaming API) and feed the statuses to the same pipeline chain.
+
+Mastodon.py runs one background thread per (instance, hashtag) stream and reconnects
+by itself; statuses are handed to the calling thread through a queue, because the
+pipelines and DuckDB are used from that one thread only. Items are flushed to the
+database every ``flush_every`` seconds, so a live run is visible while it runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from mastodon import Mastodon, MastodonError, StreamListener
+
+from crawler.config import Campaign
+from crawler.mastodon.client import USER_AGENT, plain
+from crawler.mastodon.parse import parse_status
+
+if TYPE_CHECKING:
+    from pipelines.chain import PipelineChain
+
+logger = logging.getLogger(__name__)
+
+
+class _Listener(StreamListener):
+    def __init__(self, host: str, out: queue.Queue[tuple[str, Any]]) -> None:
+        super().__init__()
+        self.host = host
+        self.out = out
+
+    def on_update(self, status: Any) -> None:
+        self.out.put((self.host, status))
+
+    def on_status_update(self, status: Any) -> None:  # an edit: the latest text wins
+        self.out.put((self.host, status))
+
+    def on_abort(self, err: Any) -> None:
+        logger.warning("%s: stream aborted: %s", self.host, err)
+
+
+class MastodonLive:
+    """``MastodonLive(campaign, chain).run(stop=event, max_events=None)``."""
+
+    def __init__(
+        self,
+        campaign: Campaign,
+        chain: PipelineChain,
+        *,
+        token: str | None = None,
+        timeout: float = 30.0,
+        reconnect_wait: float = 5.0,
+        flush_every: float = 5.0,
+    ) -> None:
+        self.campaign = campaign
+        self.chain = chain
+        masto = campaign.mastodon
+        self.instances = list(masto.instances) if masto is not None else []
+        self.token = token if token is not None else (masto.token if masto else None)
+        self.timeout = timeout
+        self.reconnect_wait = reconnect_wait
+        self.flush_every = flush_every
+        self.events: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=10_000)
+        self.handles: list[Any] = []
+
+    def _open(self) -> None:
+        tags = self.campaign.campaign.hashtags
+        for base in self.instances:
+            host = urlsplit(base).netloc.lower()
+            # the token belongs to the home (first) instance only
+            token = self.token if base == self.instances[0] else None
+            api = Mastodon(
+                access_token=token,
+                api_base_url=base,
+                request_timeout=self.timeout,
+                version_check_mode="none",
+                user_agent=USER_AGENT,
+            )
+            for tag in tags:
+                try:
+                    handle = api.stream_hashtag(
+                        tag,
+                        _Listener(host, self.events),
+                        run_async=True,
+                        timeout=self.timeout,
+                        reconnect_async=True,
+                        reconnect_async_wait_sec=self.reconnect_wait,
+                    )
+                except MastodonError as exc:
+                    logger.warning("%s: cannot follow #%s: %s", host, tag, exc)
+                    self.chain.stats.inc_value("scout/errors/streams")
+                    continue
+                self.handles.append(handle)
+
+    def _close(self) -> None:
+        for handle in self.handles:
+            try:
+                handle.close()
+            except (OSError, MastodonError, RuntimeError) as exc:  # closing must not fail a run
+                logger.debug("closing a stream: %s", exc)
+        self.handles = []
+
+    def run(self, stop: threading.Event | None = None, max_events: int | None = None) -> int:
+        """Follow the streams until ``stop`` is set or ``max_events`` statuses were
+        processed; returns how many statuses were processed."""
+        stop = stop or threading.Event()
+        stats = self.chain.stats
+        seen = 0
+        self._open()
+        if not self.handles:
+            return 0
+        last_flush = time.monotonic()
+        try:
+            while not stop.is_set() and (max_events is None or seen < max_events):
+                try:
+                    host, status = self.events.get(timeout=0.2)
+                except queue.Empty:
+                    status = None
+                if status is not None:
+                    try:
+                        parsed = parse_status(plain(status), host, datetime.now(UTC))
+                    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                        logger.warning("%s: unparseable streamed status: %s", host, exc)
+                        stats.inc_value("scout/skipped/unparseable_status")
+                    else:
+                        seen += 1
+                        stats.inc_value("scout/mastodon/live_statuses")
+                        self.chain.process_many(parsed.all_items())
+                if time.monotonic() - last_flush >= self.flush_every:
+                    self.chain.storage.flush()
+                    last_flush = time.monotonic()
+        finally:
+            self._close()
+            self.chain.storage.flush()
+        return seen

@@ -1,0 +1,264 @@
+"""The Mastodon spider against the demo network (real HTTP on 127.0.0.1) with tight
+budgets: discovery from the home instances of accounts, a separate paging budget,
+repost collection through ``reblogged_by``, incremental reruns, one row per status seen
+through several instances, and zero 429s.
+
+Each crawl runs in a subprocess (Scrapy's reactor starts once per process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from crawler.demo.server import DemoNetwork
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_RUNNER = """
+import json, sys
+from pathlib import Path
+from scrapy.crawler import CrawlerProcess
+from crawler.config import load_campaign
+from crawler.crawl import _scrapy_settings
+from spiders.mastodon_tags import MastodonTagSpider
+
+args = json.loads(sys.argv[1])
+cfg = load_campaign(args["campaign"])
+settings = _scrapy_settings(Path(args["db"]), cfg, args.get("log_level", "WARNING"))
+for k, v in args.get("settings", {}).items():
+    settings.set(k, v, priority="cmdline")
+process = CrawlerProcess(settings)
+crawler = process.create_crawler(MastodonTagSpider)
+process.crawl(crawler, campaign=cfg, db=args["db"])
+process.start()
+stats = {k: v for k, v in crawler.stats.get_stats().items() if isinstance(v, int | float | str)}
+print("SCOUT-STATS " + json.dumps(stats))
+"""
+
+
+def run_spider(
+    campaign: Path, db: Path, settings: dict[str, Any] | None = None, timeout: float = 120
+) -> dict[str, Any]:
+    """One crawl of the Mastodon spider; returns Scrapy's stats (plus ``elapsed``)."""
+    args = {"campaign": str(campaign), "db": str(db), "settings": settings or {}}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-c", _RUNNER, json.dumps(args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    elapsed = time.monotonic() - started
+    lines = [x for x in proc.stdout.splitlines() if x.startswith("SCOUT-STATS ")]
+    assert proc.returncode == 0 and lines, f"spider failed:\n{proc.stderr[-4000:]}"
+    stats: dict[str, Any] = json.loads(lines[-1].split(" ", 1)[1])
+    stats["elapsed"] = elapsed
+    return stats
+
+
+def write_campaign(path: Path, instances: list[str], *, discover: bool, **extra: Any) -> Path:
+    lines = [
+        "[campaign]",
+        'name = "Clean Air ECI test"',
+        'hashtags = ["cleanaireci", "cleanairnow"]',
+        "since = 2020-01-01",
+        "[mastodon]",
+        "instances = [" + ", ".join(json.dumps(u) for u in instances) + "]",
+        f"discover = {'true' if discover else 'false'}",
+        f"max_instances = {extra.get('max_instances', 50)}",
+    ]
+    if "respect_opt_outs" in extra:
+        lines += ["[privacy]", f"respect_opt_outs = {str(extra['respect_opt_outs']).lower()}"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+# api: 20 requests per 3 s; paging: 8 per 5 s, so both budgets bind
+API_LIMIT, API_WINDOW = 20, 3.0
+PAGING_LIMIT, PAGING_WINDOW = 8, 5.0
+SPIDER_SETTINGS = {
+    "SCOUT_PAGING_LIMIT": PAGING_LIMIT,
+    "SCOUT_PAGING_WINDOW": PAGING_WINDOW,
+    "SCOUT_REBLOGGED_BY_MAX": 60,
+    "DOWNLOAD_TIMEOUT": 10,
+}
+
+
+@pytest.fixture(scope="module")
+def net() -> Iterator[DemoNetwork]:
+    with DemoNetwork(
+        rate_limit=API_LIMIT,
+        window=API_WINDOW,
+        paging_limit=PAGING_LIMIT,
+        paging_window=PAGING_WINDOW,
+        n_accounts=600,
+        n_posts=5000,
+    ) as n:
+        yield n
+
+
+@pytest.fixture(scope="module")
+def crawled(net: DemoNetwork, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    tmp = tmp_path_factory.mktemp("masto")
+    db = tmp / "scout.duckdb"
+    # only the first instance is listed: the others are found through accounts' homes
+    campaign = write_campaign(tmp / "c.toml", net.mastodon_urls[:1], discover=True)
+    before = net.stats()
+    first = run_spider(campaign, db, SPIDER_SETTINGS)
+    mid = net.stats()
+    second = run_spider(campaign, db, SPIDER_SETTINGS)
+    after = net.stats()
+    return {
+        "db": db,
+        "campaign": campaign,
+        "first": first,
+        "second": second,
+        "before": before,
+        "mid": mid,
+        "after": after,
+    }
+
+
+def _delta(a: dict[str, Any], b: dict[str, Any], url: str, key: str) -> int:
+    return int(b[url].get(key) or 0) - int(a[url].get(key) or 0)
+
+
+def test_discovers_every_demo_instance_through_nodeinfo(
+    net: DemoNetwork, crawled: dict[str, Any]
+) -> None:
+    db = crawled["db"]
+    got = {
+        r[0]: r[1:]
+        for r in rows(
+            db,
+            "SELECT host, software, speaks_mastodon_api, discovered_from, robots_ok FROM instances",
+        )
+    }
+    hosts = [u.split("//", 1)[1] for u in net.mastodon_urls]
+    assert set(got) == set(hosts)
+    assert got[hosts[0]][2] == "config"
+    for h in hosts[1:]:
+        software, speaks, source, robots_ok = got[h]
+        assert (software, speaks, robots_ok) == ("mastodon", True, True)
+        assert source in hosts  # the instance whose posts named it
+    # every instance was crawled: cursors for the campaign tag on all four
+    cursors = rows(db, "SELECT source FROM cursors WHERE key = 'tag:cleanaireci'")
+    assert {c[0] for c in cursors} == {f"mastodon:{h}" for h in hosts}
+    for url in net.mastodon_urls[1:]:
+        assert crawled["mid"][url]["requests"].get("/.well-known/nodeinfo") == 1
+
+
+def test_no_429_and_both_budgets_respected(net: DemoNetwork, crawled: dict[str, Any]) -> None:
+    first = crawled["first"]
+    assert first.get("scout/ratelimit/429", 0) == 0
+    for url in net.mastodon_urls:
+        assert crawled["after"][url]["rate_limited"] == 0, url
+    # the budgets were binding (the crawl had to wait) ...
+    assert (
+        first.get("scout/ratelimit/paging_waits", 0) + first.get("scout/ratelimit/budget_waits", 0)
+        >= 1
+    )
+    # ... and used: no instance needed more windows than its request count requires
+    served = [_delta(crawled["before"], crawled["mid"], u, "total") for u in net.mastodon_urls]
+    paging = [
+        _delta(crawled["before"], crawled["mid"], u, "paging_requests") for u in net.mastodon_urls
+    ]
+    assert sum(paging) == first["scout/ratelimit/paging_requests"]
+    needed = max(
+        max((p - 1) // (PAGING_LIMIT - 1) for p in paging) * PAGING_WINDOW,
+        max((s - 1) // (API_LIMIT - 1) for s in served) * API_WINDOW,
+    )
+    assert needed >= PAGING_WINDOW  # the paging budget really was the constraint
+    # startup, discovery and the reblogged_by phase add a few seconds
+    assert first["elapsed"] <= needed + 2 * PAGING_WINDOW + 15, (first["elapsed"], needed)
+
+
+def test_statuses_seen_on_several_instances_are_stored_once(crawled: dict[str, Any]) -> None:
+    db = crawled["db"]
+    first = crawled["first"]
+    n, distinct = rows(db, "SELECT count(*), count(DISTINCT post_id) FROM posts")[0]
+    assert n == distinct > 500
+    assert first.get("scout/dedupe/posts", 0) > 50  # federated copies were met and dropped
+    # no reblog wrappers on tag timelines: every stored post is an original
+    assert rows(db, "SELECT count(*) FROM posts WHERE repost_of IS NOT NULL")[0][0] == 0
+
+
+def test_reposts_come_from_reblogged_by(net: DemoNetwork, crawled: dict[str, Any]) -> None:
+    db = crawled["db"]
+    first = crawled["first"]
+    assert 0 < first["scout/mastodon/reblogged_by_statuses"] <= 60
+    reposts = rows(
+        db,
+        "SELECT i.src_account_id, i.dst_account_id, p.account_id FROM interactions i "
+        "JOIN posts p USING (post_id) WHERE i.kind = 'repost'",
+    )
+    assert len(reposts) >= 5
+    for src, dst, author in reposts:
+        assert dst == author and src != author  # reblogger -> author of the reblogged post
+    endpoint = "/api/v1/statuses/:id/reblogged_by"
+    served = sum(
+        int(crawled["mid"][u]["requests"].get(endpoint, 0))
+        - int(crawled["before"][u]["requests"].get(endpoint, 0))
+        for u in net.mastodon_urls
+    )
+    assert served == first["scout/mastodon/reblogged_by_pages"]
+
+
+def test_rerun_reads_only_the_top_of_each_timeline(
+    net: DemoNetwork, crawled: dict[str, Any]
+) -> None:
+    second = crawled["second"]
+    assert second.get("scout/posts_new", 0) == 0
+    assert second.get("scout/ratelimit/paging_requests", 0) == 0
+    timeline = "/api/v1/timelines/tag/:tag"
+    per_instance = [
+        int(crawled["after"][u]["requests"].get(timeline, 0))
+        - int(crawled["mid"][u]["requests"].get(timeline, 0))
+        for u in net.mastodon_urls
+    ]
+    assert per_instance == [2, 2, 2, 2]  # one first page per tag, nothing else
+    # discovered instances were remembered, not discovered again
+    assert second.get("scout/mastodon/instances_remembered") == 3
+    assert second.get("scout/mastodon/discovery_checks", 0) == 0
+
+
+def test_new_posts_after_advance_are_collected_incrementally(
+    net: DemoNetwork, crawled: dict[str, Any]
+) -> None:
+    db, campaign = crawled["db"], crawled["campaign"]
+    before = rows(db, "SELECT count(*) FROM posts")[0][0]
+    released = net.advance()
+    assert released > 0
+    third = run_spider(campaign, db, SPIDER_SETTINGS)
+    after = rows(db, "SELECT count(*), count(DISTINCT post_id) FROM posts")[0]
+    assert after[0] == after[1] > before
+    assert third["scout/posts_new"] == after[0] - before
+    assert third.get("scout/ratelimit/429", 0) == 0
+
+
+def test_max_instances_bounds_discovery(net: DemoNetwork, tmp_path: Path) -> None:
+    campaign = write_campaign(
+        tmp_path / "c.toml", net.mastodon_urls[:1], discover=True, max_instances=2
+    )
+    db = tmp_path / "s.duckdb"
+    stats = run_spider(campaign, db, {**SPIDER_SETTINGS, "SCOUT_REBLOGGED_BY_MAX": 0})
+    assert stats["scout/mastodon/instances"] == 2
+    assert stats.get("scout/mastodon/discovery_over_max", 0) > 0
+    assert len(rows(db, "SELECT DISTINCT source FROM cursors")) == 2
