@@ -29,6 +29,8 @@ test: $(STAMP) lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.storage_batches --quick
+	$(BIN)/python -m bench.jetstream_throughput --quick
+	$(BIN)/python -m bench.mastodon_budget --quick
 
 clean:
 	rm -rf demo-output .pytest_cache .mypy_cache .ruff_cache build *.egg-info

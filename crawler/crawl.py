@@ -24,6 +24,7 @@ from crawler.progress import current as current_progress
 from crawler.progress import step as progress_step
 from crawler.storage import Store
 from pipelines.base import register_store, release_store
+from pipelines.chain import PipelineChain
 from pipelines.stats import Stats
 
 logger = logging.getLogger(__name__)
@@ -104,7 +105,6 @@ def collect_mastodon(campaign: Campaign, db: Path, log_level: str = "WARNING") -
 
 def collect_bluesky(campaign: Campaign, store: Store, session_dir: Path) -> dict[str, Any]:
     from crawler.bluesky.collector import BlueskyCollector
-    from pipelines.chain import PipelineChain
 
     chain = PipelineChain(store, Stats(), respect_opt_outs=campaign.privacy.respect_opt_outs)
     collector = BlueskyCollector(
@@ -133,6 +133,23 @@ def collect_bluesky(campaign: Campaign, store: Store, session_dir: Path) -> dict
         posts = chain.stats.get_value("scout/bluesky/posts", 0)
         progress.done("Bluesky pages", note=f"{pages:,} pages, {posts:,} posts")
     return chain.stats.get_stats()
+
+
+def collect_mastodon_search(campaign: Campaign, store: Store) -> dict[str, Any]:
+    """With a token (``[mastodon] token_env``): search the campaign's hashtags and
+    keywords on the home instance through Mastodon.py, into the same pipelines. Finds
+    posts the public tag timelines miss (keywords, servers that hide remote posts)."""
+    from crawler.mastodon.client import MastodonClient
+
+    client = MastodonClient.from_campaign(campaign)
+    if client is None:
+        return {}
+    chain = PipelineChain(store, Stats(), respect_opt_outs=campaign.privacy.respect_opt_outs)
+    try:
+        read = client.collect(campaign, chain)
+    finally:
+        chain.close()
+    return {**chain.stats.get_stats(), "scout/mastodon/search_statuses": read}
 
 
 def classify_accounts(store: Store, *, only_new: bool = False) -> int:
@@ -254,6 +271,8 @@ def run_crawl(
             try:
                 if campaign.mastodon is not None:
                     _merge(stats, collect_mastodon(campaign, db, log_level), "mastodon")
+                    if campaign.mastodon.token:
+                        _merge(stats, collect_mastodon_search(campaign, store), "mastodon-api")
                 if campaign.bluesky is not None:
                     try:
                         _merge(stats, collect_bluesky(campaign, store, session_dir), "bluesky")

@@ -17,7 +17,9 @@ Mastodon answers with the headers of the *most limited* throttle only, so a pagi
 response may describe either budget: it is attributed to ``api`` when its reset is the
 ``api`` budget's reset, otherwise to ``paging``. Until a server reveals its paging budget
 the published Mastodon default is assumed (``SCOUT_PAGING_LIMIT`` /
-``SCOUT_PAGING_WINDOW``). Requests in flight are counted, so concurrency cannot overshoot.
+``SCOUT_PAGING_WINDOW``). Requests in flight are counted, so concurrency cannot overshoot;
+until a host has answered once, one request at a time asks (its budget may already be
+partly spent by someone else).
 
 Before a request, if a budget it draws on would fall below the reserve, the request
 waits until that budget resets. A 429 waits for ``Retry-After`` (or the reset) and is
@@ -79,6 +81,7 @@ class Bucket:
     window: float | None = None
     inflight: int = 0  # sent, not answered yet (not in ``remaining``)
     sent_since: int = 0  # answered after the announcement that set ``remaining``
+    assumed: bool = False  # a published default, until the server states its own
 
     def available(self) -> int | None:
         if self.remaining is None:
@@ -119,6 +122,10 @@ class Bucket:
             return
         if rl.reset_at is not None and rl.reset_at <= now:
             return  # about a window that has ended: a late answer
+        if self.assumed:
+            # the first word from the server replaces what we assumed, whatever its window
+            self.assumed = False
+            self.reset_at = None
         same_window = (
             self.reset_at is not None
             and rl.reset_at is not None
@@ -181,6 +188,9 @@ class RateLimitMiddleware:
         self.skew = skew  # extra wait after a reset: our clock and the server's differ
         self.hosts: dict[str, HostBudget] = {}
         self.seen_limits: set[str] = set()  # hosts that announce a budget
+        # hosts that have answered at least once: until then one request at a time asks,
+        # so a budget partly spent by someone else cannot be overrun by a first burst
+        self.answered: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -222,6 +232,7 @@ class RateLimitMiddleware:
             ts = now.timestamp()
             bucket.reset_at = datetime.fromtimestamp(ts - ts % bucket.window + bucket.window, UTC)
             bucket.sent_since = 0
+            bucket.assumed = True
 
     async def _sleep(self, seconds: float, why: str, key: str) -> None:
         seconds = max(0.0, min(seconds, self.max_wait))
@@ -245,6 +256,8 @@ class RateLimitMiddleware:
         while waited < self.max_wait:
             now = datetime.now(UTC)
             wait = max(b.wait_seconds(now, self.reserve) for b in buckets)
+            if key not in self.answered and budget.api.inflight > 0:
+                wait = max(wait, _POLL)  # the first answer tells the budget
             if wait <= 0:
                 break
             if wait > _POLL:
@@ -296,6 +309,7 @@ class RateLimitMiddleware:
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         key, paging = self._release(request)
+        self.answered.add(key)
         now = datetime.now(UTC)
         headers = response.headers.to_unicode_dict()
         limit = parse_rate_limit(headers, now)
@@ -341,7 +355,8 @@ class RateLimitMiddleware:
         return retry
 
     def process_exception(self, request: Request, exception: Exception) -> None:
-        self._release(request)
+        key, _ = self._release(request)
+        self.answered.add(key)  # no answer to wait for: let the next request ask
         return None
 
     def snapshot(self) -> dict[str, dict[str, int | None]]:

@@ -301,3 +301,20 @@ def test_live_streams_feed_the_pipelines(
         chain.close()
         texts = sorted(r[0] for r in store.con.execute("SELECT text FROM posts").fetchall())
         assert texts == ["And again #CleanAirECI #cleanairnow", "Streaming now #cleanaireci"]
+
+
+def test_crawl_searches_with_a_token_and_not_without(
+    mock: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crawler.crawl import collect_mastodon_search
+    from crawler.storage import Store
+
+    cfg = _token_campaign(mock, tmp_path / "c.toml", monkeypatch)
+    with Store(tmp_path / "s.duckdb") as store:
+        stats = collect_mastodon_search(cfg, store)
+        assert stats["scout/mastodon/search_statuses"] >= 40
+        assert store.count("posts") >= 40
+    monkeypatch.delenv("SCOUT_TEST_MASTODON_TOKEN")
+    with Store(tmp_path / "t.duckdb") as store:
+        assert collect_mastodon_search(cfg, store) == {}
+        assert store.count("posts") == 0
