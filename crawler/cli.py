@@ -20,6 +20,7 @@ from rich.table import Table
 from crawler.config import Campaign, CampaignError, load_campaign
 
 DEFAULT_DB = Path("data/scout.duckdb")
+# display order of lead types (crawler.export.LEAD_TYPES, without importing pandas here)
 LEAD_TYPES = ("volunteer", "influencer", "intermediary", "sponsor")
 
 app = typer.Typer(

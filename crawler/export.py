@@ -26,14 +26,11 @@ from urllib.parse import urlsplit
 import duckdb
 import pandas as pd
 
+from crawler import ranking
+
 LEAD_TYPES: tuple[str, ...] = ("volunteer", "influencer", "intermediary", "sponsor")
 COMPONENTS: tuple[str, ...] = (
-    "reach",
-    "centrality",
-    "role_fit",
-    "stance",
-    "activity",
-    "country_need",
+    *ranking.COMPONENTS,
     "campaign_posts",
 )
 COLUMNS: tuple[str, ...] = (

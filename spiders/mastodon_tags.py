@@ -42,7 +42,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.config import Campaign, load_campaign
-from crawler.items import CursorItem, InteractionItem, ParsedStatus
+from crawler.items import AccountItem, CursorItem, InteractionItem, ParsedStatus
 from crawler.mastodon.discovery import (
     InstanceRecord,
     InstanceRegistry,
@@ -563,22 +563,28 @@ class MastodonTagSpider(scrapy.Spider):
             },
         )
 
-    def parse_reposter(self, response: Response) -> Iterator[Any]:
-        meta = response.meta
+    def _looked_up_account(
+        self, response: Response, not_found: str, out: list[AccountItem]
+    ) -> Iterator[Any]:
+        """An ``accounts/lookup`` answer parsed into ``out`` (retries a broken body)."""
         if response.status != 200:
-            self._stats.inc_value("scout/mastodon/reposters_unverifiable")
+            self._stats.inc_value(not_found)
             return
         acc = self._json(response)
         if not isinstance(acc, dict):
             yield from self._retry_bad_body(response, "account lookup")
             return
         try:
-            item = parse_account(acc, host_of(meta["base"]), datetime.now(UTC))
+            out.append(parse_account(acc, host_of(response.meta["base"]), datetime.now(UTC)))
         except (ValueError, KeyError, TypeError, AttributeError):
             self._stats.inc_value("scout/skipped/unparseable_account")
-            return
-        yield item
-        yield self._repost(item.account_id, meta)
+
+    def parse_reposter(self, response: Response) -> Iterator[Any]:
+        found: list[AccountItem] = []
+        yield from self._looked_up_account(response, "scout/mastodon/reposters_unverifiable", found)
+        for item in found:
+            yield item
+            yield self._repost(item.account_id, response.meta)
 
     # ------------------------------------------------------------------ mentioned accounts
     def _note_mentions(self, parsed: ParsedStatus) -> None:
@@ -617,20 +623,11 @@ class MastodonTagSpider(scrapy.Spider):
         return requests
 
     def parse_mentioned(self, response: Response) -> Iterator[Any]:
-        if response.status != 200:
-            self._stats.inc_value("scout/mastodon/mentioned_not_found")
-            return
-        acc = self._json(response)
-        if not isinstance(acc, dict):
-            yield from self._retry_bad_body(response, "account lookup")
-            return
-        try:
-            item = parse_account(acc, host_of(response.meta["base"]), datetime.now(UTC))
-        except (ValueError, KeyError, TypeError, AttributeError):
-            self._stats.inc_value("scout/skipped/unparseable_account")
-            return
-        self._stats.inc_value("scout/mastodon/mentioned_looked_up")
-        yield item
+        found: list[AccountItem] = []
+        yield from self._looked_up_account(response, "scout/mastodon/mentioned_not_found", found)
+        for item in found:
+            self._stats.inc_value("scout/mastodon/mentioned_looked_up")
+            yield item
 
     # ------------------------------------------------------------------ signals, errors
     def on_idle(self) -> None:

@@ -15,6 +15,7 @@ import pytest
 from crawler import schema
 from crawler.config import Campaign
 from crawler.export import COLUMNS, ExportError, export_leads, neutralize, select_leads
+from crawler.ranking import WEIGHTS
 
 CAMPAIGN = "Clean Air for All"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -23,40 +24,6 @@ HOSTILE_HANDLE = "<script>x</script>@evil.example"
 # Values a spreadsheet would run as formulas (OWASP CSV injection).
 FORMULAS = ['=HYPERLINK("http://evil.example","click")', "+1", "-2+3", "@SUM(A1:A2)", "\tx"]
 
-# The ranking's weights per lead type (crawler/ranking.py documents the same table).
-WEIGHTS: dict[str, dict[str, float]] = {
-    "volunteer": {
-        "activity": 0.35,
-        "centrality": 0.20,
-        "reach": 0.10,
-        "stance": 0.15,
-        "country_need": 0.20,
-    },
-    "influencer": {
-        "reach": 0.35,
-        "role_fit": 0.20,
-        "centrality": 0.15,
-        "stance": 0.10,
-        "activity": 0.05,
-        "country_need": 0.15,
-    },
-    "intermediary": {
-        "role_fit": 0.25,
-        "reach": 0.20,
-        "centrality": 0.20,
-        "stance": 0.10,
-        "activity": 0.10,
-        "country_need": 0.15,
-    },
-    "sponsor": {
-        "role_fit": 0.30,
-        "reach": 0.20,
-        "centrality": 0.15,
-        "stance": 0.15,
-        "activity": 0.05,
-        "country_need": 0.15,
-    },
-}
 
 # (lead_type, role, org_type, country, language, display name, user, host or bsky)
 PEOPLE: list[tuple[str, str, str | None, str | None, str, str, str, str]] = [
