@@ -295,14 +295,17 @@ class RateLimitMiddleware:
             budget.api.announce(rl, now)
             return
         self._start_paging(budget.paging, now)
-        api_reset = budget.api.reset_at
-        is_api = (
-            api_reset is not None
-            and rl.reset_at is not None
-            and abs((rl.reset_at - api_reset).total_seconds()) < _SAME_RESET
-            and (budget.api.limit is None or rl.limit in (None, budget.api.limit))
-        )
-        if is_api or budget.api.remaining is None:
+        api, pg = budget.api, budget.paging
+        if api.reset_at is not None and rl.reset_at is not None:
+            # the budget whose window ends then
+            is_api = abs((rl.reset_at - api.reset_at).total_seconds()) < _SAME_RESET and (
+                api.limit is None or rl.limit in (None, api.limit)
+            )
+        elif rl.limit is not None and api.limit is not None and api.limit != pg.limit:
+            is_api = rl.limit == api.limit  # the api window rolled over: tell by the limit
+        else:
+            is_api = True  # nothing tells them apart: the budget every request draws on
+        if is_api or api.remaining is None:
             budget.api.announce(rl, now)
         else:
             budget.paging.announce(rl, now)
