@@ -29,6 +29,7 @@ test: $(STAMP) lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.storage_batches --quick
+	$(BIN)/python -m bench.classify_throughput --quick
 	$(BIN)/python -m bench.jetstream_throughput --quick
 	$(BIN)/python -m bench.mastodon_budget --quick
 

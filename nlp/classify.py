@@ -24,7 +24,7 @@ from spacy.tokens import Doc
 
 from nlp.components import Evidence, RoleComponent, decide
 from nlp.country import infer_country
-from nlp.language import detect_language
+from nlp.language import detect_text_languages, detected_reason, platform_language
 
 LANGUAGE_SAMPLE_CHARS = 200
 # A "well-known person" has an audience: an occupation word alone ("cyclist", "actor")
@@ -167,13 +167,30 @@ class Classifier:
         assert isinstance(component, RoleComponent)
         self.component = component
 
-    def _prepare(self, profile: Mapping[str, Any]) -> tuple[Doc, str | None, str]:
-        text, sections = _text_and_sections(profile)
+    def _sample(self, profile: Mapping[str, Any]) -> str:
         posts = [_text(p) for p in (profile.get("posts") or []) if _text(p)]
-        sample = "\n".join([_text(profile.get("bio")), *posts])
-        language, lang_reason = detect_language(
-            [sample[: self.config.language_sample_chars]], profile.get("post_langs") or None
-        )
+        return "\n".join([_text(profile.get("bio")), *posts])[: self.config.language_sample_chars]
+
+    def _languages(self, batch: list[Mapping[str, Any]]) -> list[tuple[str | None, str]]:
+        """Per profile (language, reason): the platform's post languages when given,
+        else detected, the whole batch in one parallel call of the model."""
+        out: list[tuple[str | None, str]] = [(None, "")] * len(batch)
+        todo: list[int] = []
+        for i, profile in enumerate(batch):
+            given = platform_language(profile.get("post_langs") or None)
+            if given:
+                out[i] = given
+            else:
+                todo.append(i)
+        found = detect_text_languages([self._sample(batch[i]) for i in todo])
+        for i, lang in zip(todo, found, strict=True):
+            out[i] = (lang, detected_reason(lang))
+        return out
+
+    def _prepare(
+        self, profile: Mapping[str, Any], language: str | None, lang_reason: str
+    ) -> tuple[Doc, str | None, str]:
+        text, sections = _text_and_sections(profile)
         doc = self.nlp.make_doc(text)
         doc._.scout_lang = language
         doc._.scout_sections = sections
@@ -235,7 +252,10 @@ class Classifier:
             batch = list(islice(it, batch_size))
             if not batch:
                 return
-            prepared = [self._prepare(p) for p in batch]
+            languages = self._languages(batch)
+            prepared = [
+                self._prepare(p, lang, why) for p, (lang, why) in zip(batch, languages, strict=True)
+            ]
             docs = self.nlp.pipe((d for d, _, _ in prepared), batch_size=batch_size)
             for profile, (_, lang, reason), doc in zip(batch, prepared, docs, strict=True):
                 yield self._finish(profile, doc, lang, reason)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
@@ -80,19 +80,33 @@ def is_maltese(text: str) -> bool:
 
 def detect_text_language(text: str) -> str | None:
     """ISO 639-1 of ``text`` among the EU languages, or None when unsure or too short."""
-    sample = text[:SAMPLE_CHARS]
-    letters = sum(map(str.isalpha, sample))
-    if letters < MIN_TEXT_CHARS:
-        return None
-    if is_maltese(sample):
-        return "mt"
-    decided, script = _single_script_language(sample)
-    if decided:
-        return script
-    lang = eu_detector().detect_language_of(sample)
-    if lang is None:
-        return None
-    return _letter_check(lang.iso_code_639_1.name.lower(), sample.lower())
+    return detect_text_languages([text])[0]
+
+
+def detect_text_languages(texts: Sequence[str]) -> list[str | None]:
+    """:func:`detect_text_language` for many texts at once: the script and Maltese checks
+    first, then one call of the statistical model for the rest, run in parallel threads
+    (lingua releases the GIL), which is where the time goes."""
+    out: list[str | None] = [None] * len(texts)
+    todo: list[tuple[int, str]] = []
+    for i, text in enumerate(texts):
+        sample = text[:SAMPLE_CHARS]
+        if sum(map(str.isalpha, sample)) < MIN_TEXT_CHARS:
+            continue
+        if is_maltese(sample):
+            out[i] = "mt"
+            continue
+        decided, script = _single_script_language(sample)
+        if decided:
+            out[i] = script
+            continue
+        todo.append((i, sample))
+    if todo:
+        found = eu_detector().detect_languages_in_parallel_of([t for _, t in todo])
+        for (i, sample), lang in zip(todo, found, strict=True):
+            if lang is not None:
+                out[i] = _letter_check(lang.iso_code_639_1.name.lower(), sample.lower())
+    return out
 
 
 _GREEK = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
@@ -137,16 +151,24 @@ def _letter_check(lang: str, text: str) -> str:
     return lang
 
 
+def platform_language(post_langs: Iterable[str | None] | None) -> tuple[str, str] | None:
+    """The majority of the languages the platform gave the posts, with its reason."""
+    major = majority_language(post_langs) if post_langs is not None else None
+    return (major, f"language {major} (platform post languages)") if major else None
+
+
+def detected_reason(lang: str | None) -> str:
+    if lang is None:
+        return "language unknown (text too short or unclear)"
+    return f"language {lang} (detected from bio and posts)"
+
+
 def detect_language(
     texts: Iterable[str], post_langs: Iterable[str | None] | None = None
 ) -> tuple[str | None, str]:
     """(language, reason): platform ``post_langs`` majority if given, else lingua."""
-    if post_langs is not None:
-        major = majority_language(post_langs)
-        if major:
-            return major, f"language {major} (platform post languages)"
-    joined = "\n".join(t for t in texts if t)
-    lang = detect_text_language(joined)
-    if lang is None:
-        return None, "language unknown (text too short or unclear)"
-    return lang, f"language {lang} (detected from bio and posts)"
+    given = platform_language(post_langs)
+    if given:
+        return given
+    lang = detect_text_language("\n".join(t for t in texts if t))
+    return lang, detected_reason(lang)

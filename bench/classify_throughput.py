@@ -1,0 +1,84 @@
+"""Classifier throughput: profiles per second through ``nlp.classify.Classifier``.
+
+    python -m bench.classify_throughput [--profiles 3000] [--quick]
+
+Profiles come from the demo world (realistic multilingual bios, fields and posts). Two
+cases: with the platform's post languages (the crawl's normal case) and without (bios
+only: ``scout classify`` on bare profiles, where language detection runs). The baseline,
+measured in the same run, is spaCy's bare tokenizer over the same texts (``spacy.blank``
+``nlp.pipe``): the ratio says how many times tokenisation alone the whole classification
+costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+import spacy
+
+from crawler.demo.world import build_world
+from nlp.classify import Classifier
+
+
+def profiles(n: int) -> list[dict[str, Any]]:
+    world = build_world(2026, n_accounts=n, n_posts=n * 10)
+    posts: dict[int, list[str]] = {}
+    for p in world.posts:
+        text = " ".join(str(seg[1]) for seg in p.segments if seg[0] == "t")
+        posts.setdefault(p.author, []).append(text[:280])
+    return [
+        {
+            "platform": a.platform,
+            "handle": a.username,
+            "display_name": a.display_name,
+            "bio": a.bio,
+            "fields": [{"name": name, "value": value} for name, value, _ in a.fields],
+            "followers_count": a.followers,
+            "bot": a.is_bot,
+            "posts": posts.get(a.idx, [])[:20],
+            "post_langs": [a.language],
+        }
+        for a in world.accounts
+    ]
+
+
+def rate(fn: Any, n: int, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return n / best
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--profiles", type=int, default=3000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="1,000 profiles, one run")
+    args = ap.parse_args(argv)
+    n, repeat = (1000, 1) if args.quick else (args.profiles, args.repeat)
+    with_langs = profiles(n)
+    bare = [{k: v for k, v in p.items() if k != "post_langs"} for p in with_langs]
+    classifier = Classifier()
+    list(classifier.classify_many(with_langs[:50]))  # load the pipeline and the model
+    texts = ["\n".join([p["display_name"], p["bio"], *p["posts"]]) for p in with_langs]
+    blank = spacy.blank("xx")
+    base = rate(lambda: list(blank.pipe(texts, batch_size=256)), n, repeat)
+    r_langs = rate(lambda: list(classifier.classify_many(with_langs)), n, repeat)
+    r_bare = rate(lambda: list(classifier.classify_many(bare)), n, repeat)
+    print(f"classification of {n:,} demo profiles, best of {repeat}")
+    print(f"  {'case':<44}{'profiles/s':>12}{'vs tokenizer':>14}")
+    print(f"  {'baseline: spaCy blank tokenizer, same texts':<44}{base:>12,.0f}{1:>13.1f}x")
+    for name, r in (
+        ("classify, platform gives post languages", r_langs),
+        ("classify, language detected (bios only)", r_bare),
+    ):
+        print(f"  {name:<44}{r:>12,.0f}{base / r:>13.1f}x slower")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
