@@ -205,6 +205,9 @@ settings = _scrapy_settings(Path(args["db"]), cfg, "ERROR")
 settings.set("CLOSESPIDER_TIMEOUT", args["seconds"], priority="cmdline")
 settings.set("SCOUT_REBLOGGED_BY_MAX", 0, priority="cmdline")
 settings.set("ROBOTSTXT_OBEY", False, priority="cmdline")
+# these servers have one throttle only (no separate paging budget, unlike Mastodon's
+# 300 paged requests per 15 min): do not assume one, as Mastodon.py does not either
+settings.set("SCOUT_PAGING_LIMIT", 0, priority="cmdline")
 process = CrawlerProcess(settings)
 crawler = process.create_crawler(MastodonTagSpider)
 marks = {}
@@ -247,6 +250,7 @@ def run_scout(instances: list[Instance], seconds: float, tmp: Path) -> Result:
 
 def run_mastodon_py(instances: list[Instance], seconds: float) -> Result:
     from mastodon import Mastodon
+    from mastodon.errors import MastodonRatelimitError
 
     for i in instances:
         i.reset_counts()
@@ -262,7 +266,14 @@ def run_mastodon_py(instances: list[Instance], seconds: float) -> Result:
             if time.time() >= deadline:
                 break
             page = pages[n]
-            pages[n] = api.timeline_hashtag(TAG, limit=40) if page is None else api.fetch_next(page)
+            try:
+                pages[n] = (
+                    api.timeline_hashtag(TAG, limit=40) if page is None else api.fetch_next(page)
+                )
+            except MastodonRatelimitError:
+                # Mastodon.py's pacing gives up when a reset is already past (a window
+                # that ended mid-request): the same page is asked again next round
+                continue
     return _collect(instances, started, time.time())
 
 
