@@ -408,7 +408,12 @@ class MastodonTagSpider(scrapy.Spider):
             href,
             callback=self.parse_nodeinfo,
             errback=self.on_discovery_error,
-            meta={**response.meta, "handle_httpstatus_all": True},
+            meta={
+                "base": base,
+                "configured": response.meta.get("configured", False),
+                "download_slot": response.meta.get("download_slot", host_of(base)),
+                "handle_httpstatus_all": True,
+            },
         )
 
     def parse_nodeinfo(self, response: Response) -> Iterator[Any]:
