@@ -9,6 +9,7 @@ commits, ``com.atproto.repo.getRecord``) where no view is available.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,8 @@ FACET_LINK = "app.bsky.richtext.facet#link"
 # Post labels (moderation or self-labels) that make a post "sensitive".
 SENSITIVE_LABELS = frozenset({"porn", "sexual", "nudity", "graphic-media", "gore"})
 _INVALID_HANDLE = "handle.invalid"
+
+logger = logging.getLogger(__name__)
 
 
 def parse_timestamp(s: str | None) -> datetime | None:
@@ -324,8 +327,8 @@ class _Builder:
         if quoted_view is not None:
             try:
                 self.view(quoted_view, "value")
-            except ValueError:
-                pass
+            except ValueError as exc:  # the quoting post stands on its own
+                logger.warning("skipped the malformed post quoted by %s: %s", uri, exc)
         labels = _label_values(view.get("labels"))
         return self.record(
             uri,
