@@ -64,10 +64,15 @@ def _bluesky(
                 campaign, chain, session_dir=session_dir, get_cursor=store.get_cursor
             )
             client.login()
+        elif bsky.appview:
+            # profiles from the public AppView: no login needed to check opt-outs
+            client = BlueskyCollector(
+                campaign, chain, session_dir=session_dir, get_cursor=store.get_cursor
+            )
         else:
             logger.warning(
-                "no Bluesky login (%s, %s): matched posts cannot be checked against their "
-                "authors' profiles, so they are skipped",
+                "no Bluesky login (%s, %s) and no [bluesky] appview: matched posts cannot "
+                "be checked against their authors' profiles, so they are skipped",
                 bsky.handle_env,
                 bsky.password_env,
             )

@@ -25,6 +25,7 @@ from crawler.demo.server import (
     DemoNetwork,
     write_demo_campaign,
 )
+from crawler.demo.world import build_world
 from crawler.storage import Store
 from pipelines.chain import PipelineChain
 
@@ -201,3 +202,21 @@ def test_rate_limit_honoured_against_demo(tmp_path: Path) -> None:
     assert all(0 < s <= 3.5 for s in slept)
     assert stats["scout/bluesky/requests"] > 12  # more than one window's budget was used
     assert posts > 0
+
+
+def test_profiles_from_a_public_appview_need_no_login(net: DemoNetwork, tmp_path: Path) -> None:
+    cfg = _campaign(net, tmp_path)
+    assert cfg.bluesky is not None
+    public = cfg.model_copy(
+        update={"bluesky": cfg.bluesky.model_copy(update={"appview": net.bluesky_url})}
+    )
+    world = build_world(5, N_ACCOUNTS, N_POSTS)
+    dids = [str(a.did) for a in world.accounts if a.platform == "bluesky"][:30]
+    sessions_before = _calls(net).get("com.atproto.server.createSession", 0)
+    with Store(tmp_path / "s.duckdb") as store:
+        collector, chain = _collector(public, store, tmp_path / "sessions")
+        accounts = collector.get_profiles(dids)  # no login() at all
+        chain.close()
+    assert [a.account_id for a in accounts] == [f"bluesky:{d}" for d in dids]
+    assert all(a.followers_count is not None for a in accounts)
+    assert _calls(net).get("com.atproto.server.createSession", 0) == sessions_before

@@ -91,6 +91,9 @@ class BlueskyCollector:
         self.max_wait = max_wait
         self.host = urlsplit(self.cfg.service).netloc.lower()
         self.client = Client(base_url=self.cfg.service)
+        # `[bluesky] appview`: a public AppView for profile lookups, without a session
+        # (saves the account's budget; lets live mode read profiles without a login)
+        self.public = Client(base_url=self.cfg.appview) if self.cfg.appview else None
         self.profiles_done: set[str] = set()
         self.mentioned: Counter[str] = Counter()  # mentioned account_id -> times
         self._session_path: Path | None = None
@@ -153,10 +156,11 @@ class BlueskyCollector:
             logger.info("%s: rate-limit reserve reached, waiting %.1f s", self.host, wait)
             self.sleep(min(wait, self.max_wait))
 
-    def _query(self, nsid: str, params: Any) -> dict[str, Any]:
+    def _query(self, nsid: str, params: Any, *, public: bool = False) -> dict[str, Any]:
+        client = self.public if public and self.public is not None else self.client
         for attempt in range(self.max_retries + 1):
             try:
-                response: Response = self.client.invoke_query(nsid, params=params)
+                response: Response = client.invoke_query(nsid, params=params)
             except RateLimitExceededError as exc:
                 self.stats.inc_value("scout/ratelimit/429")
                 if attempt == self.max_retries:
@@ -273,6 +277,7 @@ class BlueskyCollector:
             body = self._query(
                 "app.bsky.actor.getProfiles",
                 models.AppBskyActorGetProfiles.Params(actors=batch),
+                public=True,
             )
             self.stats.inc_value("scout/bluesky/profile_batches")
             for view in body.get("profiles") or []:
