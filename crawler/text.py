@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
+from typing import Any
 
 # U+200B ZERO WIDTH SPACE, U+200C ZWNJ, U+200D ZWJ, U+2060 WORD JOINER, U+FEFF BOM.
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
@@ -273,3 +274,14 @@ def parse_timestamp(s: str | datetime | date | None) -> datetime | None:
         return dt.astimezone(UTC)
     except (OverflowError, ValueError):
         return None
+
+
+def count(v: Any) -> int | None:
+    """A count from API JSON: a non-negative integer, else ``None`` (booleans, junk)."""
+    if isinstance(v, bool) or v is None:
+        return None
+    try:
+        n = int(v)
+    except (TypeError, ValueError):
+        return None
+    return n if n >= 0 else None

@@ -21,6 +21,9 @@ from crawler.text import (
     remove_zero_width,
     utf8_slice_bytes,
 )
+from crawler.text import (
+    count as _int,
+)
 from crawler.text import parse_timestamp as _parse_timestamp
 
 PLATFORM = "bluesky"
@@ -82,16 +85,6 @@ def post_url(handle: str | None, did: str, at_uri: str) -> str | None:
     if rkey is None:
         return None
     return f"{profile_url(handle, did)}/post/{rkey}"
-
-
-def _int(v: Any) -> int | None:
-    if isinstance(v, bool) or v is None:
-        return None
-    try:
-        n = int(v)
-    except (TypeError, ValueError):
-        return None
-    return n if n >= 0 else None
 
 
 def _unique(values: list[str]) -> list[str]:

@@ -30,6 +30,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -178,7 +179,7 @@ class Control:
             }
 
 
-class App:
+class App(ABC):
     """Routing shared by both kinds: demo control, faults, rate limits, stats."""
 
     kind = "app"
@@ -191,19 +192,22 @@ class App:
         self.world_lock = threading.Lock()
         self.on_advance: Callable[[], None] = lambda: None
 
+    @abstractmethod
     def rate_headers(self, remaining: int, reset: float) -> dict[str, str]:
-        raise NotImplementedError
+        """Per kind: the rate-limit headers of an answer."""
 
+    @abstractmethod
     def rate_limited_body(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """Per kind: the body of a 429."""
 
     def endpoint_name(self, path: str) -> str:
         return path
 
+    @abstractmethod
     def route(
         self, method: str, path: str, query: dict[str, list[str]], body: bytes, headers: Any
     ) -> tuple[int, Any, dict[str, str]]:
-        raise NotImplementedError
+        """Per kind: answer one API request (status, payload, extra headers)."""
 
     def handle(self, method: str, target: str, body: bytes, headers: Any) -> Response:
         parts = urlsplit(target)

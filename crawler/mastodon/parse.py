@@ -20,6 +20,9 @@ from crawler.text import (
     normalise_tag,
     parse_timestamp,
 )
+from crawler.text import (
+    count as _int,
+)
 
 PLATFORM = "mastodon"
 # Quotes of quotes nest; stop following them after this many levels.
@@ -48,16 +51,6 @@ def qualified_handle(acct: str, host: str) -> str:
         user, _, domain = acct.partition("@")
         return f"{user}@{domain.lower()}"
     return f"{acct}@{host.lower()}"
-
-
-def _int(v: Any) -> int | None:
-    if isinstance(v, bool) or v is None:
-        return None
-    try:
-        n = int(v)
-    except (TypeError, ValueError):
-        return None
-    return n if n >= 0 else None
 
 
 def _opt_bool(v: Any) -> bool | None:
