@@ -11,12 +11,13 @@ spider's responses, and the items go through the same pipeline chain.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from mastodon import Mastodon, MastodonError, MastodonNotFoundError
+from mastodon import Mastodon, MastodonError, MastodonNotFoundError, MastodonRatelimitError
 
 from crawler.config import Campaign
 from crawler.mastodon.parse import parse_account, parse_status
@@ -24,6 +25,7 @@ from crawler.mastodon.parse import parse_account, parse_status
 if TYPE_CHECKING:
     from pipelines.chain import PipelineChain
 
+PACE_RETRIES = 4  # attempts when Mastodon.py cannot pace (a window just ended)
 logger = logging.getLogger(__name__)
 
 SEARCH_LIMIT = 40  # the API maximum for search results
@@ -88,12 +90,30 @@ class MastodonClient:
         return cls(masto.instances[0], token, **kwargs)
 
     # ------------------------------------------------------------------ raw calls
+    def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """One API call. Mastodon.py's pacing gives up ("cannot pace") when the reset it
+        read has already passed, i.e. the window just rolled over: then ask again, a few
+        times at most."""
+        for attempt in range(PACE_RETRIES):
+            try:
+                return fn(*args, **kwargs)
+            except MastodonRatelimitError:
+                if attempt == PACE_RETRIES - 1:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
+        raise AssertionError("unreachable")
+
     def search_statuses(self, query: str, *, max_pages: int = 5) -> Iterator[dict[str, Any]]:
         """Statuses matching ``query`` (newest first), paged with ``max_id``."""
         max_id: str | None = None
         for _ in range(max_pages):
-            result = self.api.search_v2(
-                query, resolve=False, result_type="statuses", limit=SEARCH_LIMIT, max_id=max_id
+            result = self._call(
+                self.api.search_v2,
+                query,
+                resolve=False,
+                result_type="statuses",
+                limit=SEARCH_LIMIT,
+                max_id=max_id,
             )
             statuses = [plain(s) for s in (result.get("statuses") or [])]
             if not statuses:
@@ -110,13 +130,13 @@ class MastodonClient:
     def lookup(self, acct: str) -> dict[str, Any] | None:
         """An account by ``user`` or ``user@host``; ``None`` when unknown."""
         try:
-            return dict(plain(self.api.account_lookup(acct.lstrip("@"))))
+            return dict(plain(self._call(self.api.account_lookup, acct.lstrip("@"))))
         except MastodonNotFoundError:
             return None
 
     def account(self, account_id: str) -> dict[str, Any] | None:
         try:
-            return dict(plain(self.api.account(account_id)))
+            return dict(plain(self._call(self.api.account, account_id)))
         except MastodonNotFoundError:
             return None
 
