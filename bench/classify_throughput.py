@@ -18,8 +18,8 @@ from typing import Any
 
 import spacy
 
-from crawler.demo.world import build_world
 from nlp.classify import Classifier
+from scout_demo.world import build_world
 
 
 def profiles(n: int) -> list[dict[str, Any]]:

@@ -26,9 +26,9 @@ from websockets.sync.server import ServerConnection, serve
 
 from crawler.bluesky.jetstream import JetstreamConsumer
 from crawler.bluesky.parse import parse_profile
-from crawler.config import Campaign
-from crawler.items import AccountItem
-from crawler.storage import Store
+from crawler.core.config import Campaign
+from crawler.core.items import AccountItem
+from crawler.db.store import Store
 from pipelines.chain import PipelineChain
 
 NETWORK_EVENTS_PER_S = 2000.0  # the whole network, all collections (lower bound)

@@ -195,8 +195,8 @@ import json, sys, time
 from pathlib import Path
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
-from crawler.config import load_campaign
-from crawler.crawl import _scrapy_settings
+from crawler.core.config import load_campaign
+from crawler.app.crawl import _scrapy_settings
 from spiders.mastodon_tags import MastodonTagSpider
 
 args = json.loads(sys.argv[1])

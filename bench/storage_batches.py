@@ -19,8 +19,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from crawler.items import AccountItem, PostItem
-from crawler.storage import Store
+from crawler.core.items import AccountItem, PostItem
+from crawler.db.store import Store
 
 WORDS = (
     "Saubere Luft ist ein Menschenrecht Jede Unterschrift zählt "

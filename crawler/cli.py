@@ -17,10 +17,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from crawler.config import Campaign, CampaignError, load_campaign
+from crawler.core.config import Campaign, CampaignError, load_campaign
 
 DEFAULT_DB = Path("data/scout.duckdb")
-# display order of lead types (crawler.export.LEAD_TYPES, without importing pandas here)
+# display order of lead types (crawler.app.export.LEAD_TYPES, without importing pandas here)
 LEAD_TYPES = ("volunteer", "influencer", "intermediary", "sponsor")
 
 app = typer.Typer(
@@ -68,7 +68,7 @@ def _check_type(lead_type: str | None) -> None:
 
 
 def _open_store(db: Path, *, must_exist: bool = True) -> Any:
-    from crawler.storage import Store
+    from crawler.db.store import Store
 
     if must_exist and not db.exists():
         raise UserError(f"{db}: no database yet; run `scout crawl CAMPAIGN.toml --db {db}` first")
@@ -140,8 +140,8 @@ def crawl(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
 ) -> None:
     """One incremental run of every configured source, then classify and rank."""
-    from crawler.crawl import run_crawl
-    from crawler.storage import Store
+    from crawler.app.crawl import run_crawl
+    from crawler.db.store import Store
 
     _setup_logging(verbose)
     cfg = _campaign(campaign)
@@ -164,7 +164,7 @@ def live(
 ) -> None:
     """Follow the campaign live (Bluesky Jetstream, Mastodon hashtag streams) until
     Ctrl-C, SIGTERM or --duration; then classify and rank as after a crawl."""
-    from crawler.live import run_live
+    from crawler.app.live import run_live
 
     _setup_logging(verbose)
     cfg = _campaign(campaign)
@@ -187,7 +187,7 @@ def leads(
     db: DbOpt = DEFAULT_DB,
 ) -> None:
     """Ranked leads in the terminal."""
-    from crawler.export import select_leads
+    from crawler.app.export import select_leads
 
     cfg = _campaign(campaign)
     _check_type(lead_type)
@@ -236,7 +236,7 @@ def export(
     db: DbOpt = DEFAULT_DB,
 ) -> None:
     """Export ranked leads (CSV, XLSX or Parquet); spreadsheet formulas are neutralised."""
-    from crawler.export import export_leads, select_leads
+    from crawler.app.export import export_leads, select_leads
 
     cfg = _campaign(campaign)
     _check_type(lead_type)
@@ -253,7 +253,7 @@ def report(
     db: DbOpt = DEFAULT_DB,
 ) -> None:
     """HTML report with charts: coverage per country, who to contact first."""
-    from crawler.report import build_report
+    from crawler.app.report import build_report
 
     cfg = _campaign(campaign)
     with _open_store(db) as store:
@@ -326,7 +326,7 @@ def demo(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """The whole job, offline, against the built-in demo network on 127.0.0.1."""
-    from crawler.demorun import run_demo
+    from crawler.app.demo import run_demo
 
     _setup_logging(verbose)
     run_demo(out_dir, console=out, verbose=verbose)
@@ -339,10 +339,10 @@ def _fail(message: str, code: int) -> None:
 
 
 def main() -> None:
-    from crawler.crawl import CrawlLocked
-    from crawler.export import ExportError
-    from crawler.live import LiveError
-    from crawler.storage import StorageError
+    from crawler.app.crawl import CrawlLocked
+    from crawler.app.export import ExportError
+    from crawler.app.live import LiveError
+    from crawler.db.store import StorageError
 
     user_errors: tuple[type[Exception], ...] = (
         UserError,

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from crawler.storage import Store
+    from crawler.db.store import Store
 
 DEFAULT_DB = "data/scout.duckdb"
 
@@ -22,7 +22,7 @@ class StatsLike(Protocol):
 def shared_store(db: str | Path) -> Store:
     """One :class:`Store` per database file and process, shared by spiders, pipelines
     and the crawl orchestrator (DuckDB allows one writer process per file)."""
-    from crawler.storage import Store
+    from crawler.db.store import Store
 
     key = str(Path(db).resolve())
     store = _STORES.get(key)

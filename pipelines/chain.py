@@ -16,7 +16,7 @@ from pipelines.stats import Stats
 from pipelines.store import StoragePipeline
 
 if TYPE_CHECKING:
-    from crawler.storage import Store
+    from crawler.db.store import Store
 
 logger = logging.getLogger(__name__)
 

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any, Self
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
-from crawler.consent import opt_out_reason
-from crawler.items import AccountItem, InteractionItem, PostItem
+from crawler.core.consent import opt_out_reason
+from crawler.core.items import AccountItem, InteractionItem, PostItem
 from pipelines.base import DEFAULT_DB, StatsLike, shared_store
 
 if TYPE_CHECKING:
-    from crawler.storage import Store
+    from crawler.db.store import Store
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from typing import Any, Self
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawler.items import AccountItem, InteractionItem, PostItem
+from crawler.core.items import AccountItem, InteractionItem, PostItem
 from pipelines.base import StatsLike
 
 

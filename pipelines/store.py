@@ -1,6 +1,6 @@
 """Last step: buffer items and write them to DuckDB in Arrow batches.
 
-Cursors (:class:`crawler.items.CursorItem`) flush everything buffered before them, then
+Cursors (:class:`crawler.core.items.CursorItem`) flush everything buffered before them, then
 are saved, so a run killed at any point resumes without losing what it collected and
 without duplicates (upserts are keyed)."""
 
@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.crawler import Crawler
 
-from crawler.items import AccountItem, CursorItem, InteractionItem, PostItem
+from crawler.core.items import AccountItem, CursorItem, InteractionItem, PostItem
 from pipelines.base import DEFAULT_DB, StatsLike, shared_store
 from pipelines.consent import ConsentPipeline
 
 if TYPE_CHECKING:
-    from crawler.storage import Store
+    from crawler.db.store import Store
 
 logger = logging.getLogger(__name__)
 

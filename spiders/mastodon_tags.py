@@ -41,8 +41,9 @@ from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.config import Campaign, load_campaign
-from crawler.items import AccountItem, CursorItem, InteractionItem, ParsedStatus
+from crawler.core.config import Campaign, load_campaign
+from crawler.core.items import AccountItem, CursorItem, InteractionItem, ParsedStatus
+from crawler.core.text import parse_timestamp
 from crawler.mastodon.discovery import (
     InstanceRecord,
     InstanceRegistry,
@@ -53,7 +54,6 @@ from crawler.mastodon.discovery import (
     speaks_mastodon_api,
 )
 from crawler.mastodon.parse import account_id_of, parse_account, parse_link_header, parse_status
-from crawler.text import parse_timestamp
 from pipelines.base import DEFAULT_DB, shared_store
 
 PAGE_LIMIT = 40  # the API maximum for timelines

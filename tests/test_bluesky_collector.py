@@ -18,16 +18,16 @@ import pytest
 from atproto_client.client.session import Session
 
 from crawler.bluesky.collector import BlueskyCollector
-from crawler.config import Campaign, load_campaign
-from crawler.demo.server import (
+from crawler.core.config import Campaign, load_campaign
+from crawler.db.store import Store
+from pipelines.chain import PipelineChain
+from scout_demo.server import (
     DEMO_BSKY_HANDLE,
     DEMO_BSKY_PASSWORD,
     DemoNetwork,
     write_demo_campaign,
 )
-from crawler.demo.world import build_world
-from crawler.storage import Store
-from pipelines.chain import PipelineChain
+from scout_demo.world import build_world
 
 N_ACCOUNTS, N_POSTS = 300, 3000
 

@@ -78,7 +78,7 @@ def test_bad_lead_type_and_export_suffix(tmp_path: Path) -> None:
     f = tmp_path / "c.toml"
     f.write_text("[campaign]\nname='x'\nhashtags=['a']\n")
     db = tmp_path / "s.duckdb"
-    from crawler.storage import Store
+    from crawler.db.store import Store
 
     Store(db).close()
     line = one_line_error(scout("leads", str(f), "--db", str(db), "--type", "fan", cwd=tmp_path))

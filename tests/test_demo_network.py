@@ -14,15 +14,15 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.config import load_campaign
-from crawler.demo.server import (
+from crawler.core.config import load_campaign
+from scout_demo.server import (
     DEMO_BSKY_HANDLE,
     DEMO_BSKY_PASSWORD,
     BlueskyApp,
     DemoNetwork,
     write_demo_campaign,
 )
-from crawler.demo.world import DEMO_HASHTAGS, NOW, World, build_world
+from scout_demo.world import DEMO_HASHTAGS, NOW, World, build_world
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 

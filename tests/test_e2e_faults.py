@@ -16,9 +16,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from crawler.config import load_campaign
-from crawler.demo.server import DemoNetwork, write_demo_campaign
-from crawler.demo.world import DEMO_BSKY_HANDLE, DEMO_BSKY_PASSWORD, World, build_world
+from crawler.core.config import load_campaign
+from scout_demo.server import DemoNetwork, write_demo_campaign
+from scout_demo.world import DEMO_BSKY_HANDLE, DEMO_BSKY_PASSWORD, World, build_world
 
 pytestmark = pytest.mark.slow
 

@@ -12,10 +12,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from crawler import schema
-from crawler.config import Campaign
-from crawler.export import COLUMNS, ExportError, export_leads, neutralize, select_leads
-from crawler.ranking import WEIGHTS
+from crawler.app.export import COLUMNS, ExportError, export_leads, neutralize, select_leads
+from crawler.app.ranking import WEIGHTS
+from crawler.core.config import Campaign
+from crawler.db import schema
 
 CAMPAIGN = "Clean Air for All"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

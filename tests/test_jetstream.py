@@ -19,9 +19,10 @@ from websockets.sync.server import ServerConnection, serve
 
 from crawler.bluesky.jetstream import JetstreamConsumer, Matcher
 from crawler.bluesky.parse import parse_profile
-from crawler.config import Campaign
-from crawler.items import AccountItem
-from crawler.storage import Store
+from crawler.core.config import Campaign
+from crawler.core.items import AccountItem
+from crawler.core.matching import CampaignMatcher
+from crawler.db.store import Store
 from pipelines.chain import PipelineChain
 from tests.conftest import FIXTURES_DIR, require
 
@@ -368,7 +369,7 @@ def _consumer(store: Store, chain: PipelineChain, url: str, **kw: Any) -> Jetstr
 
 
 def test_matcher_reads_facets_record_tags_text_and_keywords() -> None:
-    m = Matcher(["SaubereLuftJetzt", "ČistýVzduch"], ["clean air initiative"])
+    m = Matcher(CampaignMatcher(["SaubereLuftJetzt", "ČistýVzduch"], ["clean air initiative"]))
     assert m.candidate({"text": "x #ČISTÝVZDUCH y"})
     assert m.candidate({"text": "ohne", "tags": ["ČistýVzduch"]})
     facet = _tag_facets("Luft #SaubereLuftJetzt", ["SaubereLuftJetzt"])

@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crawler.config import Campaign
-from crawler.live import LiveError, run_live
+from crawler.app.live import LiveError, run_live
+from crawler.core.config import Campaign
 from tests.test_cli_errors import one_line_error, scout
 from tests.test_jetstream import ReplayServer, scenario
 

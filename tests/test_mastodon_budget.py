@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from scrapy import Request
 from scrapy.http import Response
 
-from crawler.middlewares import Bucket, RateLimitMiddleware, is_paging_request
-from crawler.ratelimit import RateLimit
+from crawler.core.ratelimit import RateLimit
+from crawler.fetch.middlewares import Bucket, RateLimitMiddleware, is_paging_request
 from pipelines.stats import Stats
 
 NOW = datetime(2026, 8, 1, 13, 55, 0, tzinfo=UTC)

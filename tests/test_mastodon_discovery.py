@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from crawler.db.store import Store
 from crawler.mastodon.discovery import (
     InstanceRegistry,
     base_of,
@@ -13,7 +14,6 @@ from crawler.mastodon.discovery import (
     nodeinfo_software,
     speaks_mastodon_api,
 )
-from crawler.storage import Store
 
 NOW = datetime(2026, 8, 1, 12, 0, tzinfo=UTC)
 

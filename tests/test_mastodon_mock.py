@@ -228,7 +228,7 @@ def _post(mock: str, token: str, text: str) -> None:
 
 
 def _token_campaign(mock: str, path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    from crawler.config import load_campaign
+    from crawler.core.config import load_campaign
 
     write_campaign(path, [mock], discover=False, respect_opt_outs=False)
     text = path.read_text(encoding="utf-8").replace(
@@ -242,8 +242,8 @@ def _token_campaign(mock: str, path: Path, monkeypatch: pytest.MonkeyPatch) -> A
 def test_authenticated_search_and_lookup(
     mock: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from crawler.db.store import Store
     from crawler.mastodon.client import MastodonClient
-    from crawler.storage import Store
     from pipelines.chain import PipelineChain
 
     cfg = _token_campaign(mock, tmp_path / "c.toml", monkeypatch)
@@ -275,8 +275,8 @@ def test_live_streams_feed_the_pipelines(
 ) -> None:
     import threading
 
+    from crawler.db.store import Store
     from crawler.mastodon.live import MastodonLive
-    from crawler.storage import Store
     from pipelines.chain import PipelineChain
 
     cfg = _token_campaign(mock, tmp_path / "c.toml", monkeypatch)
@@ -307,8 +307,8 @@ def test_live_streams_feed_the_pipelines(
 def test_crawl_searches_with_a_token_and_not_without(
     mock: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from crawler.crawl import collect_mastodon_search
-    from crawler.storage import Store
+    from crawler.app.crawl import collect_mastodon_search
+    from crawler.db.store import Store
 
     cfg = _token_campaign(mock, tmp_path / "c.toml", monkeypatch)
     with Store(tmp_path / "s.duckdb") as store:

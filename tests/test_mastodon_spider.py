@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from crawler.demo.server import DemoNetwork
+from scout_demo.server import DemoNetwork
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,8 +27,8 @@ _RUNNER = """
 import json, sys
 from pathlib import Path
 from scrapy.crawler import CrawlerProcess
-from crawler.config import load_campaign
-from crawler.crawl import _scrapy_settings
+from crawler.core.config import load_campaign
+from crawler.app.crawl import _scrapy_settings
 from spiders.mastodon_tags import MastodonTagSpider
 
 args = json.loads(sys.argv[1])

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from crawler.items import AccountItem, ParsedStatus
+from crawler.core.items import AccountItem, ParsedStatus
 from crawler.mastodon.parse import (
     account_id_of,
     instance_host_of,

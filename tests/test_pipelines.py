@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.consent import opt_out_reason
-from crawler.items import AccountItem, CursorItem, InteractionItem, PostItem, ProfileField
-from crawler.storage import Store
+from crawler.core.consent import opt_out_reason
+from crawler.core.items import AccountItem, CursorItem, InteractionItem, PostItem, ProfileField
+from crawler.db.store import Store
 from pipelines.chain import PipelineChain
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)

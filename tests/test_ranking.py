@@ -16,10 +16,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from crawler.config import Campaign, threshold
-from crawler.items import AccountItem, InteractionItem, PostItem
-from crawler.ranking import WEIGHTS, rank
-from crawler.storage import Store
+from crawler.app.ranking import WEIGHTS, rank
+from crawler.core.config import Campaign, threshold
+from crawler.core.items import AccountItem, InteractionItem, PostItem
+from crawler.core.matching import CampaignMatcher
+from crawler.db.store import Store
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -219,7 +220,7 @@ def build(store: Store, people: list[Person]) -> None:
     store.upsert_posts(posts)
     store.add_interactions(interactions)
     store.resolve_refs()
-    store.tag_campaign_posts(CAMPAIGN, ["savebees"], ["pollinators"])
+    store.tag_campaign_posts(CAMPAIGN, CampaignMatcher(["savebees"], ["pollinators"]))
     store.write_classifications(
         pd.DataFrame(
             [

@@ -1,4 +1,4 @@
-"""crawler.ratelimit: X-RateLimit-* (Mastodon) and RateLimit-* (Bluesky) headers."""
+"""crawler.core.ratelimit: X-RateLimit-* (Mastodon) and RateLimit-* (Bluesky) headers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.ratelimit import (
+from crawler.core.ratelimit import (
     RESET_MARGIN_SECONDS,
     RateLimit,
     parse_rate_limit,

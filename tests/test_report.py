@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from markupsafe import escape
 
-from crawler.report import (
+from crawler.app.report import (
     build_report,
     chart_score_distribution,
     check_weights,
@@ -160,7 +160,7 @@ def test_method_reads_weights_and_states_consent_and_retention(report: str) -> N
 def test_check_weights_against_stored_scores(con: duckdb.DuckDBPyConnection) -> None:
     leads = con.execute("SELECT * FROM leads WHERE campaign = ?", [CAMPAIGN]).df()
     good = check_weights(leads, WEIGHTS)
-    assert good.source == "crawler.ranking"
+    assert good.source == "crawler.app.ranking"
     assert good.rows == {"volunteer": 20, "influencer": 10, "intermediary": 10, "sponsor": 8}
     assert max(good.max_error.values()) <= 0.0001
     wrong = {t: dict(w) for t, w in WEIGHTS.items()}

@@ -15,9 +15,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from crawler import schema
-from crawler.items import AccountItem, InteractionItem, PostItem, ProfileField
-from crawler.storage import StorageError, Store
+from crawler.core.items import AccountItem, InteractionItem, PostItem, ProfileField
+from crawler.core.matching import CampaignMatcher
+from crawler.db import schema
+from crawler.db.store import StorageError, Store
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -341,7 +342,7 @@ def test_ten_thousand_posts_in_one_arrow_batch(
     assert store.upsert_posts(posts) == 10_000
     assert store.count("posts") == 10_000
     assert store.count("refs") == 10_000
-    assert store.tag_campaign_posts("bees", ["SaveBees"], []) == 10_000
+    assert store.tag_campaign_posts("bees", CampaignMatcher(["SaveBees"], [])) == 10_000
     assert time.perf_counter() - started < 30
 
 
@@ -354,9 +355,9 @@ def test_tag_campaign_posts(store: Store) -> None:
             mastodon_post("a", 4, text="", hashtags=["savebees"], repost_of="x"),
         ]
     )
-    assert store.tag_campaign_posts("bees", ["#savebees"], ["bee initiative"]) == 3
-    assert store.tag_campaign_posts("bees", ["#savebees"], ["bee initiative"]) == 0
-    assert store.tag_campaign_posts("other", ["cats"], []) == 1
+    assert store.tag_campaign_posts("bees", CampaignMatcher(["#savebees"], ["bee initiative"])) == 3
+    assert store.tag_campaign_posts("bees", CampaignMatcher(["#savebees"], ["bee initiative"])) == 0
+    assert store.tag_campaign_posts("other", CampaignMatcher(["cats"], [])) == 1
     got = {
         r[0]
         for r in store.con.execute(
@@ -380,7 +381,7 @@ def test_forget_removes_everywhere(store: Store) -> None:
         ]
     )
     store.resolve_refs()
-    store.tag_campaign_posts("bees", ["savebees"], [])
+    store.tag_campaign_posts("bees", CampaignMatcher(["savebees"], []))
     store.write_account_campaign(
         "bees",
         pd.DataFrame(
@@ -468,7 +469,7 @@ def test_purge_older_than(store: Store) -> None:
             InteractionItem(mixed.account_id, fresh.account_id, "mention", mixed_new.post_id),
         ]
     )
-    store.tag_campaign_posts("c", ["b"], [])
+    store.tag_campaign_posts("c", CampaignMatcher(["b"], []))
     counts = store.purge_older_than(T0 - timedelta(days=180))
     assert counts["posts"] == 2 and counts["interactions"] == 1
     assert counts["campaign_posts"] == 2 and counts["accounts"] == 1
@@ -551,7 +552,7 @@ def test_campaign_texts_and_account_campaign(store: Store) -> None:
     orig = mastodon_post("alice", 1, text="Save the bees #SaveBees", hashtags=["savebees"])
     boost = mastodon_post("bob", 1, text="", hashtags=["savebees"], repost_of=orig.post_id)
     store.upsert_posts([orig, boost])
-    store.tag_campaign_posts("bees", ["savebees"], [])
+    store.tag_campaign_posts("bees", CampaignMatcher(["savebees"], []))
     texts = store.campaign_texts("bees").set_index("account_id")["texts"]
     assert list(texts[boost.account_id]) == ["Save the bees #SaveBees"]
     frame = pd.DataFrame(

@@ -1,4 +1,4 @@
-"""crawler.text: Mastodon HTML to text, links, hashtags, names, UTF-8 slices, timestamps."""
+"""crawler.core.text: Mastodon HTML to text, links, hashtags, names, UTF-8 slices, timestamps."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.text import (
+from crawler.core.text import (
     clean_name,
     extract_links,
     hashtags_in_text,

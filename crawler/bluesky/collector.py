@@ -37,9 +37,9 @@ from atproto_client.exceptions import (
 from atproto_client.request import Response
 
 from crawler.bluesky.parse import parse_post_view, parse_profile, parse_timestamp
-from crawler.config import BlueskySection, Campaign
-from crawler.items import AccountItem, CursorItem
-from crawler.ratelimit import parse_rate_limit
+from crawler.core.config import BlueskySection, Campaign
+from crawler.core.items import AccountItem, CursorItem
+from crawler.core.ratelimit import parse_rate_limit
 from pipelines.chain import PipelineChain
 
 logger = logging.getLogger(__name__)

@@ -6,9 +6,8 @@ wantedCollections=app.bsky.feed.repost[&cursor=TIME_US]``; ``#identity`` and
 
 - **posts** (create/update): a cheap test on the raw record (text, record ``tags``, tag
   facets) and, for candidates, :func:`crawler.bluesky.parse.parse_post_record` and the
-  exact test: a campaign hashtag among the post's hashtags (tag facets, record tags,
-  ``#tags`` in the text, lower case) or a campaign keyword in the text (case-insensitive
-  substring, as :meth:`crawler.storage.Store.tag_campaign_posts`).  An update of a post
+  exact test of :class:`crawler.core.matching.CampaignMatcher` (the rule the store's
+  campaign tagging runs in SQL).  An update of a post
   already stored is stored again whatever it says now.
 - **reposts** of a stored campaign post become a repost post (empty text, the
   original's hashtags, ``repost_of``) and a ``repost`` interaction, as on Mastodon.
@@ -28,7 +27,7 @@ suspended) is skipped too.
 
 Cursor: Jetstream's ``time_us`` (microseconds) is not monotonic.  Every
 ``checkpoint_events`` events or ``checkpoint_seconds`` seconds the held items are
-resolved and a :class:`~crawler.items.CursorItem` (source ``jetstream:HOST``, key
+resolved and a :class:`~crawler.core.items.CursorItem` (source ``jetstream:HOST``, key
 ``campaign:NAME``) goes through the chain: the storage step flushes everything before it
 and then saves the cursor, so a killed consumer never skips what it did not store.  The
 saved value is the largest ``time_us`` seen (or, while some items still wait for a
@@ -50,7 +49,7 @@ import random
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -67,13 +66,13 @@ from crawler.bluesky.parse import (
     post_id_of,
     post_url,
 )
-from crawler.items import AccountItem, CursorItem, InteractionItem, PostItem
-from crawler.text import normalise_tag
+from crawler.core.items import AccountItem, CursorItem, InteractionItem, PostItem
+from crawler.core.matching import CampaignMatcher
 from pipelines.dedupe import DedupePipeline
 
 if TYPE_CHECKING:
-    from crawler.config import Campaign
-    from crawler.storage import Store
+    from crawler.core.config import Campaign
+    from crawler.db.store import Store
     from pipelines.chain import PipelineChain
 
 logger = logging.getLogger(__name__)
@@ -95,45 +94,37 @@ class ProfileSource(Protocol):
 
 
 class Matcher:
-    """The campaign's hashtags and keywords, tested on raw records and parsed posts."""
+    """The campaign's :class:`CampaignMatcher`, applied to raw Jetstream records (their
+    text, ``tags`` and tag facets) and to parsed posts."""
 
-    def __init__(self, hashtags: Iterable[str], keywords: Iterable[str]) -> None:
-        self.tags = frozenset(t for t in (normalise_tag(h) for h in hashtags) if t)
-        self.keywords = tuple(dict.fromkeys(k.lower() for k in keywords if k.strip()))
+    def __init__(self, campaign: CampaignMatcher) -> None:
+        self.campaign = campaign
+        self.tags = campaign.tags
+
+    @staticmethod
+    def _record_tags(record: dict[str, Any]) -> Iterator[str]:
+        tags = record.get("tags")
+        for t in tags if isinstance(tags, list) else ():
+            if isinstance(t, str):
+                yield t
+        facets = record.get("facets")
+        for facet in facets if isinstance(facets, list) else ():
+            features = facet.get("features") if isinstance(facet, dict) else None
+            for f in features if isinstance(features, list) else ():
+                if isinstance(f, dict) and f.get("$type") == FACET_TAG:
+                    tag = f.get("tag")
+                    if isinstance(tag, str):
+                        yield tag
 
     def candidate(self, record: dict[str, Any]) -> bool:
-        """Cheap test on a raw ``app.bsky.feed.post`` record: False means no match."""
+        """The test on a raw ``app.bsky.feed.post`` record: False means no match."""
         text = record.get("text")
-        lower = text.lower() if isinstance(text, str) else ""
-        if any(k in lower for k in self.keywords):
-            return True
-        if "#" in lower or "＃" in lower:
-            if any(t in lower for t in self.tags):
-                return True
-        tags = record.get("tags")
-        if isinstance(tags, list):
-            for t in tags:
-                if isinstance(t, str) and normalise_tag(t) in self.tags:
-                    return True
-        facets = record.get("facets")
-        if isinstance(facets, list):
-            for facet in facets:
-                features = facet.get("features") if isinstance(facet, dict) else None
-                for f in features if isinstance(features, list) else ():
-                    if (
-                        isinstance(f, dict)
-                        and f.get("$type") == FACET_TAG
-                        and isinstance(f.get("tag"), str)
-                        and normalise_tag(f["tag"]) in self.tags
-                    ):
-                        return True
-        return False
+        return self.campaign.matches(
+            text if isinstance(text, str) else None, self._record_tags(record)
+        )
 
     def matches(self, post: PostItem) -> bool:
-        if self.tags.intersection(post.hashtags):
-            return True
-        lower = post.text.lower()
-        return any(k in lower for k in self.keywords)
+        return self.campaign.matches(post.text, post.hashtags)
 
 
 class _Held:
@@ -198,7 +189,7 @@ class JetstreamConsumer:
         self.host = parts.netloc.lower()
         self.source = f"jetstream:{self.host}"
         self.cursor_key = f"campaign:{campaign.name}"
-        self.matcher = Matcher(campaign.campaign.hashtags, campaign.campaign.keywords)
+        self.matcher = Matcher(campaign.matcher)
         self.checkpoint_events = max(1, checkpoint_events)
         self.checkpoint_seconds = checkpoint_seconds
         self.margin_us = int(safety_margin * 1e6)
@@ -635,30 +626,11 @@ class JetstreamConsumer:
     def _load_known(self) -> None:
         """Stored Bluesky campaign posts, reposts of them, accounts and interaction
         targets: what reposts, deletes and account events are checked against."""
-        tags = sorted(self.matcher.tags)
-        words = list(self.matcher.keywords)
-        con = self.store.con
-        rows = con.execute(
-            "SELECT post_id, hashtags, repost_of FROM posts WHERE platform = 'bluesky'"
-            " AND (repost_of IS NOT NULL OR list_has_any(hashtags, ?::VARCHAR[])"
-            "  OR len(list_filter(?::VARCHAR[],"
-            "         lambda k: contains(lower(coalesce(text, '')), k))) > 0)",
-            [tags, words],
-        ).fetchall()
-        for post_id, hashtags, repost_of in rows:
-            if repost_of is None:
-                self.known_posts[str(post_id)] = list(hashtags or [])
-        for post_id, _hashtags, repost_of in rows:
-            if repost_of is not None and str(repost_of) in self.known_posts:
-                self.known_reposts.add(str(post_id))
-        accounts = con.execute(
-            "SELECT account_id FROM accounts WHERE platform = 'bluesky'"
-        ).fetchall()
-        self.known_accounts.update(str(a[0]) for a in accounts)
-        targets = con.execute(
-            "SELECT DISTINCT dst_account_id FROM interactions WHERE dst_account_id LIKE 'bluesky:%'"
-        ).fetchall()
-        self.known_targets.update(str(a[0]) for a in targets)
+        known = self.store.bluesky_known(self.matcher.campaign)
+        self.known_posts.update(known["posts"])
+        self.known_reposts.update(known["reposts"])
+        self.known_accounts.update(known["accounts"])
+        self.known_targets.update(known["targets"])
 
     def _delete_posts(self, post_ids: list[str]) -> None:
         """Erase posts (and reposts) their authors deleted, with what points at them."""

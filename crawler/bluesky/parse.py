@@ -13,18 +13,18 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from crawler.items import AccountItem, InteractionItem, ParsedStatus, PostItem
-from crawler.text import (
+from crawler.core.items import AccountItem, InteractionItem, ParsedStatus, PostItem
+from crawler.core.text import (
     clean_name,
     hashtags_in_text,
     normalise_tag,
     remove_zero_width,
     utf8_slice_bytes,
 )
-from crawler.text import (
+from crawler.core.text import (
     count as _int,
 )
-from crawler.text import parse_timestamp as _parse_timestamp
+from crawler.core.text import parse_timestamp as _parse_timestamp
 
 PLATFORM = "bluesky"
 POST_COLLECTION = "app.bsky.feed.post"

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from mastodon import Mastodon, MastodonError, MastodonNotFoundError, MastodonRatelimitError
 
-from crawler.config import Campaign
+from crawler.core.config import Campaign
 from crawler.mastodon.parse import parse_account, parse_status
 
 if TYPE_CHECKING:

@@ -15,17 +15,13 @@ loopback, private or link-local addresses.
 from __future__ import annotations
 
 import ipaddress
-import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import pandas as pd
-import pyarrow as pa
-
 if TYPE_CHECKING:
-    from crawler.storage import Store
+    from crawler.db.store import Store
 
 # nodeinfo software names whose servers answer /api/v1/timelines/tag/:tag
 MASTODON_API_SOFTWARE = frozenset(
@@ -158,46 +154,6 @@ class InstanceRecord:
         return self.restricted_tags.get(tag) in REFUSALS and not self.needs_check(now)
 
 
-_COLUMNS = [
-    "host",
-    "base_url",
-    "software",
-    "version",
-    "speaks_mastodon_api",
-    "restricted_tags",
-    "robots_ok",
-    "first_seen_at",
-    "last_checked_at",
-    "discovered_from",
-]
-
-
-_BATCH_SCHEMA = pa.schema(
-    [
-        ("host", pa.string()),
-        ("base_url", pa.string()),
-        ("software", pa.string()),
-        ("version", pa.string()),
-        ("speaks_mastodon_api", pa.bool_()),
-        ("restricted_tags", pa.string()),
-        ("robots_ok", pa.bool_()),
-        ("first_seen_at", pa.timestamp("us", tz="UTC")),
-        ("last_checked_at", pa.timestamp("us", tz="UTC")),
-        ("discovered_from", pa.string()),
-    ]
-)
-
-
-def _aware(v: Any) -> datetime | None:
-    if v is None or v is pd.NaT:
-        return None
-    if isinstance(v, pd.Timestamp):
-        v = v.to_pydatetime()
-    if not isinstance(v, datetime):
-        return None
-    return v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
-
-
 class InstanceRegistry:
     """The ``instances`` table in memory for one run, written back in one batch."""
 
@@ -210,25 +166,8 @@ class InstanceRegistry:
 
     def _load(self) -> None:
         assert self.store is not None
-        rows = self.store.con.execute(f"SELECT {', '.join(_COLUMNS)} FROM instances").fetchall()  # noqa: S608
-        for r in rows:
-            tags = r[5]
-            try:
-                parsed = json.loads(tags) if isinstance(tags, str) else (tags or {})
-            except ValueError:
-                parsed = {}
-            self.records[r[0]] = InstanceRecord(
-                host=r[0],
-                base_url=r[1],
-                software=r[2],
-                version=r[3],
-                speaks_mastodon_api=r[4],
-                restricted_tags={str(k): str(v) for k, v in dict(parsed).items()},
-                robots_ok=r[6],
-                first_seen_at=_aware(r[7]),
-                last_checked_at=_aware(r[8]),
-                discovered_from=r[9],
-            )
+        for row in self.store.load_instances():
+            self.records[row["host"]] = InstanceRecord(**row)
 
     def get(self, host: str) -> InstanceRecord | None:
         return self.records.get(host)
@@ -259,43 +198,8 @@ class InstanceRegistry:
         """Upsert changed records (one DataFrame batch); returns how many."""
         if self.store is None or not self.dirty:
             return 0
-        rows = [self.records[h] for h in sorted(self.dirty)]
-        batch = pa.Table.from_pylist(
-            [
-                {
-                    "host": r.host,
-                    "base_url": r.base_url,
-                    "software": r.software,
-                    "version": r.version,
-                    "speaks_mastodon_api": r.speaks_mastodon_api,
-                    "restricted_tags": json.dumps(r.restricted_tags, sort_keys=True),
-                    "robots_ok": r.robots_ok,
-                    "first_seen_at": r.first_seen_at,
-                    "last_checked_at": r.last_checked_at,
-                    "discovered_from": r.discovered_from,
-                }
-                for r in rows
-            ],
-            schema=_BATCH_SCHEMA,
-        )
-        cols = ", ".join(_COLUMNS)
-        updates = ", ".join(
-            f"{c} = excluded.{c}" for c in _COLUMNS if c not in ("host", "first_seen_at")
-        )
-        con = self.store.con
-        con.complete()
-        con.register("_instances_batch", batch)
-        try:
-            con.execute(
-                f"INSERT INTO instances ({cols}) "  # noqa: S608 (column names only)
-                f"SELECT host, base_url, software, version, speaks_mastodon_api, "
-                f"CAST(restricted_tags AS JSON), robots_ok, first_seen_at, last_checked_at, "
-                f"discovered_from FROM _instances_batch "
-                f"ON CONFLICT (host) DO UPDATE SET {updates}, "
-                "first_seen_at = coalesce(instances.first_seen_at, excluded.first_seen_at)"
-            )
-        finally:
-            con.unregister("_instances_batch")
+        rows = [asdict(self.records[h]) for h in sorted(self.dirty)]
+        self.store.save_instances(rows)
         n = len(self.dirty)
         self.dirty.clear()
         return n

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from mastodon import Mastodon, MastodonError, StreamListener
 
-from crawler.config import Campaign
+from crawler.core.config import Campaign
 from crawler.mastodon.client import USER_AGENT, plain
 from crawler.mastodon.parse import parse_status
 

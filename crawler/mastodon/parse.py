@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from crawler.items import AccountItem, InteractionItem, ParsedStatus, PostItem, ProfileField
-from crawler.text import (
+from crawler.core.items import AccountItem, InteractionItem, ParsedStatus, PostItem, ProfileField
+from crawler.core.text import (
     clean_name,
     hashtags_in_text,
     html_to_text,
@@ -20,7 +20,7 @@ from crawler.text import (
     normalise_tag,
     parse_timestamp,
 )
-from crawler.text import (
+from crawler.core.text import (
     count as _int,
 )
 

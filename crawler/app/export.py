@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import duckdb
 import pandas as pd
 
-from crawler import ranking
+from crawler.app import ranking
 
 LEAD_TYPES: tuple[str, ...] = ("volunteer", "influencer", "intermediary", "sponsor")
 COMPONENTS: tuple[str, ...] = (

@@ -23,6 +23,8 @@ from pydantic import (
     model_validator,
 )
 
+from crawler.core.matching import CampaignMatcher
+
 # The 24 official languages of the EU (ISO 639-1).
 EU_LANGUAGES: tuple[str, ...] = (
     "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr",
@@ -219,6 +221,11 @@ class Campaign(_Section):
     @property
     def name(self) -> str:
         return self.campaign.name
+
+    @property
+    def matcher(self) -> CampaignMatcher:
+        """The campaign's hashtags and keywords as the one matching rule."""
+        return CampaignMatcher.for_campaign(self.campaign)
 
     def retention_cutoff(self, now: datetime | None = None) -> datetime:
         now = now or datetime.now(UTC)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from crawler.items import AccountItem
+from crawler.core.items import AccountItem
 
 # Hashtags (Mastodon rules: not after a word character, "/" or ")") people put in their bio or profile fields to say "do not index/collect me".
 OPT_OUT_TAGS: tuple[str, ...] = ("nobot", "nobots", "noindex", "nosearch")

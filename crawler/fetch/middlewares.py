@@ -41,7 +41,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
-from crawler.ratelimit import RateLimit, parse_rate_limit, retry_after
+from crawler.core.ratelimit import RateLimit, parse_rate_limit, retry_after
 from pipelines.base import StatsLike
 
 logger = logging.getLogger(__name__)

@@ -1,10 +1,10 @@
 """Loopback HTTP servers that serve the demo world like real Mastodon and Bluesky.
 
 One ``ThreadingHTTPServer`` per Mastodon instance plus one Bluesky service, all bound to
-127.0.0.1 and sharing one :class:`~crawler.demo.world.World` in the process.  JSON
+127.0.0.1 and sharing one :class:`~scout_demo.world.World` in the process.  JSON
 shapes, paging (``Link`` headers, ``cursor``), rate-limit headers and errors mirror the
 recorded responses in ``../shared/fixtures``.  Run it with
-``python -m crawler.demo.server --state PATH``, or use :class:`DemoNetwork`.
+``python -m scout_demo.server --state PATH``, or use :class:`DemoNetwork`.
 
 Demo control endpoints on every server (not part of any real API):
 ``POST /_demo/faults`` (``{"status": 429|500|503, "count": n}`` or ``{"bad_body": n}``),
@@ -40,7 +40,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from crawler.demo.world import (
+from scout_demo.world import (
     DEFAULT_PORTS,
     DEMO_BSKY_HANDLE,
     DEMO_BSKY_PASSWORD,
@@ -1462,7 +1462,7 @@ def _write_atomic(path: Path, data: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m crawler.demo.server", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m scout_demo.server", description=__doc__)
     ap.add_argument("--state", type=Path, required=True, help="JSON file written once listening")
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--accounts", type=int, default=3000)
@@ -1557,7 +1557,7 @@ class DemoNetwork:
             self.state_path = Path(self._tmpdir.name) / "state.json"
         if self.state_path.exists():
             self.state_path.unlink()
-        cmd = [sys.executable, "-m", "crawler.demo.server", "--state", str(self.state_path)]
+        cmd = [sys.executable, "-m", "scout_demo.server", "--state", str(self.state_path)]
         cmd += ["--seed", str(self.seed)]
         for flag, value in (
             ("--rate-limit", self.rate_limit),
@@ -1570,7 +1570,7 @@ class DemoNetwork:
         ):
             if value is not None:
                 cmd += [flag, str(value)]
-        root = Path(__file__).resolve().parents[2]
+        root = Path(__file__).resolve().parents[1]
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
         self.proc = subprocess.Popen(
@@ -1674,7 +1674,7 @@ def write_demo_campaign(net_state: dict[str, Any], path: Path) -> Path:
     def arr(values: list[str] | tuple[str, ...]) -> str:
         return "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"
 
-    text = f"""# Demo campaign for the built-in demo network (crawler.demo); generated.
+    text = f"""# Demo campaign for the built-in demo network (scout_demo); generated.
 [campaign]
 name = {json.dumps(DEMO_CAMPAIGN_NAME)}
 hashtags = {arr(DEMO_HASHTAGS)}

@@ -42,7 +42,7 @@ Components (each 0..1, stored in ``leads``)
                  country (a country not listed has 0 signatures); without: 1.0 for the
                  campaign's target countries (all EU countries when none is listed),
                  0.5 for other EU countries; 0.3 when the country is unknown or outside
-                 the EU.  Thresholds: MEP seats x 720 (``crawler.config.threshold``).
+                 the EU.  Thresholds: MEP seats x 720 (``crawler.core.config.threshold``).
 
 Weights per lead type (see :data:`WEIGHTS`)
     volunteer:    activity .35, centrality .20, reach .10, stance .15, country_need .20
@@ -73,8 +73,8 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from crawler.config import EU_COUNTRIES, MEP_SEATS, Campaign, threshold
-from crawler.storage import Store
+from crawler.core.config import EU_COUNTRIES, MEP_SEATS, Campaign, threshold
+from crawler.db.store import Store
 
 LEAD_TYPES: tuple[str, ...] = ("influencer", "sponsor", "intermediary", "volunteer")
 COMPONENTS: tuple[str, ...] = (

@@ -1,15 +1,15 @@
 """The built-in demo network: a generated campaign world served like Mastodon and Bluesky.
 
-``crawler.demo.world`` builds the world (pure, deterministic); ``crawler.demo.server``
+``scout_demo.world`` builds the world (pure, deterministic); ``scout_demo.server``
 serves it on loopback (``DemoNetwork`` runs it in a subprocess).  Server names are
-loaded lazily so ``python -m crawler.demo.server`` does not import itself twice.
+loaded lazily so ``python -m scout_demo.server`` does not import itself twice.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from crawler.demo.world import (
+from scout_demo.world import (
     DEMO_BSKY_HANDLE,
     DEMO_BSKY_PASSWORD,
     DEMO_CAMPAIGN_NAME,
@@ -34,7 +34,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in ("DemoNetwork", "write_demo_campaign", "start_servers", "DemoServers"):
-        from crawler.demo import server
+        from scout_demo import server
 
         return getattr(server, name)
     raise AttributeError(name)

@@ -5,7 +5,7 @@ the people and organisations who talk about it on three-plus Mastodon instances 
 Bluesky: accounts with bios in their own language, posts with hashtags, mentions, links,
 replies, quotes and reblogs, opt-outs and bots.  Everything derives from one
 ``random.Random(seed)`` and a fixed clock (:data:`NOW`), so the same seed always gives
-the same world, ids included.  :mod:`crawler.demo.server` serves it over loopback HTTP
+the same world, ids included.  :mod:`scout_demo.server` serves it over loopback HTTP
 with the JSON shapes of real Mastodon and Bluesky servers.
 
 Ground truth for tests and evaluation comes from :meth:`World.truth`.

@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from crawler.config import EU_COUNTRIES, MEP_SEATS, Campaign, threshold
-from crawler.export import LEAD_TYPES, file_mode
+from crawler.app.export import LEAD_TYPES, file_mode
+from crawler.core.config import EU_COUNTRIES, MEP_SEATS, Campaign, threshold
 
 LEAD_TYPE_TITLES: dict[str, str] = {
     "volunteer": "Volunteers",
@@ -117,7 +117,7 @@ class Weights:
     by_type: dict[str, dict[str, float]] = field(default_factory=dict)
     max_error: dict[str, float] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
-    source: str = "fitted"  # "crawler.ranking" when the ranking's own table was used
+    source: str = "fitted"  # "crawler.app.ranking" when the ranking's own table was used
 
 
 # --------------------------------------------------------------------------- data
@@ -299,15 +299,15 @@ def _component_matrix(leads: pd.DataFrame) -> pd.DataFrame:
 
 
 def declared_weights() -> dict[str, dict[str, float]]:
-    """The ranking's own weight table (``crawler.ranking.WEIGHTS``)."""
-    from crawler.ranking import WEIGHTS
+    """The ranking's own weight table (``crawler.app.ranking.WEIGHTS``)."""
+    from crawler.app.ranking import WEIGHTS
 
     return {str(t): {str(c): float(w) for c, w in ws.items()} for t, ws in WEIGHTS.items()}
 
 
 def check_weights(leads: pd.DataFrame, table: dict[str, dict[str, float]]) -> Weights:
     """How exactly ``table`` reproduces the stored scores from the stored components."""
-    out = Weights(source="crawler.ranking")
+    out = Weights(source="crawler.app.ranking")
     x = _component_matrix(leads) if len(leads) else pd.DataFrame()
     for lead_type, weights in table.items():
         out.by_type[lead_type] = {c: round(w, 3) for c, w in weights.items()}

@@ -8,18 +8,18 @@ from pathlib import Path
 
 from rich.console import Console
 
-from crawler.config import load_campaign
+from crawler.core.config import load_campaign
 
 LEAD_TYPES = ("volunteer", "influencer", "intermediary", "sponsor")
 
 
 def run_demo(out_dir: Path, *, console: Console, verbose: bool = False) -> dict[str, Path]:
+    from crawler.app.crawl import run_crawl
+    from crawler.app.export import export_leads, select_leads
+    from crawler.app.report import build_report
     from crawler.cli import print_crawl_summary
-    from crawler.crawl import run_crawl
-    from crawler.demo.server import DemoNetwork, write_demo_campaign
-    from crawler.export import export_leads, select_leads
-    from crawler.report import build_report
-    from crawler.storage import Store
+    from crawler.db.store import Store
+    from scout_demo.server import DemoNetwork, write_demo_campaign
 
     out_dir.mkdir(parents=True, exist_ok=True)
     db = out_dir / "demo.duckdb"

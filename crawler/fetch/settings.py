@@ -1,5 +1,5 @@
 """Scrapy settings for eci-scout (``scrapy.cfg`` points here). One place for all of them;
-``crawler.crawl`` overrides a few per run (database path, campaign) at "cmdline" priority.
+``crawler.app.crawl`` overrides a few per run (database path, campaign) at "cmdline" priority.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ NEWSPIDER_MODULE = "spiders"
 USER_AGENT = "eci-scout/0.1 (research crawler for European Citizens' Initiative campaigns)"
 ROBOTSTXT_OBEY = True
 
-# Budgets come from rate-limit headers (crawler.middlewares.RateLimitMiddleware), not
+# Budgets come from rate-limit headers (crawler.fetch.middlewares.RateLimitMiddleware), not
 # from guesses; instances are independent, so many run at once.
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
@@ -32,10 +32,10 @@ LOG_LEVEL = "INFO"
 DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"
 
 # a progress line on the terminal during `scout crawl` (switches itself off elsewhere)
-EXTENSIONS = {"crawler.progress.ScrapyProgress": 500}
+EXTENSIONS = {"crawler.core.progress.ScrapyProgress": 500}
 
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.middlewares.RateLimitMiddleware": 590,
+    "crawler.fetch.middlewares.RateLimitMiddleware": 590,
 }
 ITEM_PIPELINES = dict(_PIPELINES)
 

@@ -18,11 +18,11 @@ from typing import Any
 
 import pandas as pd
 
-from crawler.config import Campaign
-from crawler.progress import CrawlProgress
-from crawler.progress import current as current_progress
-from crawler.progress import step as progress_step
-from crawler.storage import Store
+from crawler.core.config import Campaign
+from crawler.core.progress import CrawlProgress
+from crawler.core.progress import current as current_progress
+from crawler.core.progress import step as progress_step
+from crawler.db.store import Store
 from pipelines.base import register_store, release_store
 from pipelines.chain import PipelineChain
 from pipelines.stats import Stats
@@ -76,7 +76,7 @@ def _scrapy_settings(db: Path, campaign: Campaign, log_level: str) -> Any:
     from scrapy.settings import Settings
 
     settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")
+    settings.setmodule("crawler.fetch.settings", priority="project")
     settings.set("SCOUT_DB", str(db), priority="cmdline")
     settings.set("SCOUT_RESPECT_OPT_OUTS", campaign.privacy.respect_opt_outs, priority="cmdline")
     settings.set("LOG_LEVEL", log_level, priority="cmdline")
@@ -207,12 +207,7 @@ def score_campaign(store: Store, campaign: Campaign) -> int:
 
     name = campaign.name
     texts = store.campaign_texts(name)
-    engagement = store.con.execute(
-        "SELECT p.account_id, count(*) AS campaign_posts, max(p.created_at) AS last_post_at "
-        "FROM campaign_posts c JOIN posts p USING (post_id) WHERE c.campaign = ? "
-        "GROUP BY p.account_id",
-        [name],
-    ).df()
+    engagement = store.campaign_engagement(name)
     if engagement.empty:
         store.write_account_campaign(name, engagement)
         return 0
@@ -254,7 +249,7 @@ def run_crawl(
     now: datetime | None = None,
     show_progress: bool | None = None,
 ) -> CrawlResult:
-    from crawler.ranking import rank
+    from crawler.app.ranking import rank
 
     session_dir = session_dir or db.parent / ".sessions"
     with campaign_lock(db, campaign.name), CrawlProgress(enabled=show_progress):
@@ -285,9 +280,7 @@ def run_crawl(
                             logger.exception("Bluesky collection failed")
                         failures.append(f"bluesky: {exc}")
                 store.resolve_refs()
-                store.tag_campaign_posts(
-                    campaign.name, campaign.campaign.hashtags, campaign.campaign.keywords
-                )
+                store.tag_campaign_posts(campaign.name, campaign.matcher)
                 result.purged = store.purge_older_than(campaign.retention_cutoff(now))
                 result.classified = classify_accounts(store)
                 score_campaign(store, campaign)

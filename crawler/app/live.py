@@ -24,9 +24,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from crawler.config import Campaign
-from crawler.crawl import campaign_lock, classify_accounts, score_campaign
-from crawler.storage import Store
+from crawler.app.crawl import campaign_lock, classify_accounts, score_campaign
+from crawler.core.config import Campaign
+from crawler.db.store import Store
 from pipelines.chain import PipelineChain
 from pipelines.stats import Stats
 
@@ -104,7 +104,7 @@ def run_live(
     stop: threading.Event | None = None,
     install_signals: bool = True,
 ) -> LiveResult:
-    from crawler.ranking import rank
+    from crawler.app.ranking import rank
 
     session_dir = session_dir or db.parent / ".sessions"
     sources: dict[str, Callable[[threading.Event], dict[str, Any]]] = {}
@@ -157,9 +157,7 @@ def run_live(
             stop.set()
             with Store(db) as store:
                 store.resolve_refs()
-                store.tag_campaign_posts(
-                    campaign.name, campaign.campaign.hashtags, campaign.campaign.keywords
-                )
+                store.tag_campaign_posts(campaign.name, campaign.matcher)
                 classify_accounts(store)
                 score_campaign(store, campaign)
                 result.leads = len(rank(store, campaign))

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from crawler.text import parse_timestamp
+from crawler.core.text import parse_timestamp
 
 Headers = Mapping[Any, Any] | Iterable[tuple[Any, Any]]
 

@@ -189,6 +189,17 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        3,
+        """
+        -- the contract grew: the level of an organisation or politician (local, regional,
+        -- national, european; NULL when unclear), and one lead per identity
+        ALTER TABLE accounts ADD COLUMN IF NOT EXISTS scope VARCHAR;
+        ALTER TABLE leads ADD COLUMN IF NOT EXISTS scope VARCHAR;
+        ALTER TABLE leads ADD COLUMN IF NOT EXISTS identity_id VARCHAR;
+        ALTER TABLE leads ADD COLUMN IF NOT EXISTS handles VARCHAR[];
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -25,8 +25,9 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from crawler import schema
-from crawler.items import AccountItem, InteractionItem, PostItem
+from crawler.core.items import AccountItem, InteractionItem, PostItem
+from crawler.core.matching import SQL_PREDICATE, CampaignMatcher
+from crawler.db import schema
 
 DEFAULT_DB = "data/scout.duckdb"
 
@@ -126,6 +127,21 @@ _ACCOUNT_PROFILE_COLUMNS = (
     "discoverable",
     "indexable",
     "noindex",
+)
+
+INSTANCE_BATCH_SCHEMA = pa.schema(
+    [
+        ("host", pa.string()),
+        ("base_url", pa.string()),
+        ("software", pa.string()),
+        ("version", pa.string()),
+        ("speaks_mastodon_api", pa.bool_()),
+        ("restricted_tags", pa.string()),
+        ("robots_ok", pa.bool_()),
+        ("first_seen_at", _TS),
+        ("last_checked_at", _TS),
+        ("discovered_from", pa.string()),
+    ]
 )
 
 REF_PREFIX = "ref:"
@@ -577,22 +593,107 @@ class Store:
             [source, key, value, _now()],
         )
 
+    # ------------------------------------------------------------------ instances
+    def load_instances(self) -> list[dict[str, Any]]:
+        """Every row of ``instances`` (``restricted_tags`` as a dict, times aware UTC)."""
+        rows = self.con.execute(
+            "SELECT host, base_url, software, version, speaks_mastodon_api,"
+            " restricted_tags, robots_ok, first_seen_at, last_checked_at, discovered_from"
+            " FROM instances"
+        ).fetchall()
+        names = [
+            "host", "base_url", "software", "version", "speaks_mastodon_api",
+            "restricted_tags", "robots_ok", "first_seen_at", "last_checked_at",
+            "discovered_from",
+        ]  # fmt: skip
+        out = []
+        for row in rows:
+            rec = dict(zip(names, row, strict=True))
+            tags = rec["restricted_tags"]
+            try:
+                parsed = json.loads(tags) if isinstance(tags, str) else (tags or {})
+            except ValueError:
+                parsed = {}
+            rec["restricted_tags"] = {str(k): str(v) for k, v in dict(parsed).items()}
+            rec["first_seen_at"] = _utc(rec["first_seen_at"])
+            rec["last_checked_at"] = _utc(rec["last_checked_at"])
+            out.append(rec)
+        return out
+
+    def save_instances(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Upsert instance records (one Arrow batch); ``first_seen_at`` is kept once set."""
+        if not rows:
+            return 0
+        batch = pa.Table.from_pylist(
+            [
+                {**r, "restricted_tags": json.dumps(r.get("restricted_tags") or {}, sort_keys=True)}
+                for r in rows
+            ],
+            schema=INSTANCE_BATCH_SCHEMA,
+        )
+        with self._registered("_instances_batch", batch):
+            self.con.execute(
+                "INSERT INTO instances (host, base_url, software, version, speaks_mastodon_api,"
+                " restricted_tags, robots_ok, first_seen_at, last_checked_at, discovered_from) "
+                "SELECT host, base_url, software, version, speaks_mastodon_api,"
+                " CAST(restricted_tags AS JSON), robots_ok, first_seen_at, last_checked_at,"
+                " discovered_from FROM _instances_batch "
+                "ON CONFLICT (host) DO UPDATE SET base_url = excluded.base_url,"
+                " software = excluded.software, version = excluded.version,"
+                " speaks_mastodon_api = excluded.speaks_mastodon_api,"
+                " restricted_tags = excluded.restricted_tags, robots_ok = excluded.robots_ok,"
+                " last_checked_at = excluded.last_checked_at,"
+                " discovered_from = excluded.discovered_from,"
+                " first_seen_at = coalesce(instances.first_seen_at, excluded.first_seen_at)"
+            )
+        return len(rows)
+
+    # ------------------------------------------------------------------ live stream
+    def bluesky_known(self, matcher: CampaignMatcher) -> dict[str, Any]:
+        """What Jetstream events are checked against: stored Bluesky campaign posts
+        (``posts``: post_id -> hashtags), reposts of them (``reposts``), Bluesky
+        accounts (``accounts``) and interaction targets (``targets``)."""
+        rows = self.con.execute(
+            "SELECT p.post_id, p.hashtags, p.repost_of FROM posts p"  # noqa: S608 (constant fragment)
+            " WHERE p.platform = 'bluesky' AND (p.repost_of IS NOT NULL OR " + SQL_PREDICATE + ")",
+            dict(matcher.sql_params()),
+        ).fetchall()
+        posts = {str(pid): list(tags or []) for pid, tags, rep in rows if rep is None}
+        reposts = {str(pid) for pid, _t, rep in rows if rep is not None and str(rep) in posts}
+        accounts = self.con.execute(
+            "SELECT account_id FROM accounts WHERE platform = 'bluesky'"
+        ).fetchall()
+        targets = self.con.execute(
+            "SELECT DISTINCT dst_account_id FROM interactions WHERE dst_account_id LIKE 'bluesky:%'"
+        ).fetchall()
+        return {
+            "posts": posts,
+            "reposts": reposts,
+            "accounts": {str(a[0]) for a in accounts},
+            "targets": {str(a[0]) for a in targets},
+        }
+
     # ------------------------------------------------------------------ campaigns
-    def tag_campaign_posts(self, campaign: str, hashtags: list[str], keywords: list[str]) -> int:
+    def tag_campaign_posts(self, campaign: str, matcher: CampaignMatcher) -> int:
         """Record every stored post matching the campaign; returns how many were added."""
-        tags = [t.lower().lstrip("#") for t in hashtags]
-        words = [k.lower() for k in keywords if k.strip()]
         row = self.con.execute(
-            "INSERT INTO campaign_posts (campaign, post_id) "
-            "SELECT ?, p.post_id FROM posts p "
-            "WHERE (list_has_any(p.hashtags, ?::VARCHAR[])"
-            "       OR len(list_filter(?::VARCHAR[],"
-            "              lambda k: contains(lower(coalesce(p.text, '')), k))) > 0)"
-            "  AND NOT EXISTS (SELECT 1 FROM campaign_posts c"
-            "                  WHERE c.campaign = ? AND c.post_id = p.post_id)",
-            [campaign, tags, words, campaign],
+            "INSERT INTO campaign_posts (campaign, post_id) "  # noqa: S608 (constant fragment)
+            "SELECT $campaign, p.post_id FROM posts p WHERE "
+            + SQL_PREDICATE
+            + " AND NOT EXISTS (SELECT 1 FROM campaign_posts c"
+            "                  WHERE c.campaign = $campaign AND c.post_id = p.post_id)",
+            {"campaign": campaign, **matcher.sql_params()},
         ).fetchone()
         return int(row[0]) if row else 0
+
+    def campaign_engagement(self, campaign: str) -> pd.DataFrame:
+        """Per account: how many campaign posts and the newest one."""
+        return self.con.execute(
+            "SELECT p.account_id, count(*) AS campaign_posts, max(p.created_at) AS last_post_at "
+            "FROM campaign_posts c JOIN posts p USING (post_id) WHERE c.campaign = ? "
+            "GROUP BY p.account_id",
+            [campaign],
+        ).df()
 
     def campaign_texts(self, campaign: str) -> pd.DataFrame:
         """Per account, the texts of its campaign posts (a repost contributes the original's)."""
