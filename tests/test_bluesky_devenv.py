@@ -7,7 +7,7 @@ through the real PDS; the AppView indexes them from the PDS firehose; then
 then reruns (nothing new, exactly one new post, a stored session), then ``scout forget``.
 
 Needs ``tests/servers/atproto/setup.sh`` once; skips without it (fails when
-``SCOUT_REQUIRE_ATPROTO=1``). The network fixture is in ``tests/conftest_atproto.py``.
+``SCOUT_REQUIRE_ATPROTO=1``). The network fixture is in ``tests/support/atproto.py``.
 """
 
 from __future__ import annotations
@@ -29,14 +29,16 @@ import duckdb
 import httpx
 import pytest
 
+from tests.support.fixtures import ROOT as ROOT_DIR
+
 if TYPE_CHECKING:
-    from tests.conftest_atproto import AtprotoNetwork
+    from tests.support.atproto import AtprotoNetwork
 
 # the session fixture ``atproto_network``; tests/conftest.py may load the same plugin
-pytest_plugins = ["tests.conftest_atproto"]
+pytest_plugins = ["tests.support.atproto"]
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = ROOT_DIR
 TAG = "cleanairtest"  # lower case: the dev-env AppView search is a case-sensitive substring match
 PASSWORD = "correct-horse-battery-staple"
 APP_PASSWORD_NAME = "eci-scout"

@@ -23,8 +23,9 @@ from scout_demo.server import (
     write_demo_campaign,
 )
 from scout_demo.world import DEMO_HASHTAGS, NOW, World, build_world
+from tests.support.fixtures import SHARED_DIR
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = SHARED_DIR
 
 
 # --------------------------------------------------------------------------- helpers

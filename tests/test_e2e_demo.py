@@ -20,10 +20,11 @@ import pytest
 from crawler.core.config import load_campaign
 from scout_demo.server import DemoNetwork, write_demo_campaign
 from scout_demo.world import DEMO_BSKY_HANDLE, DEMO_BSKY_PASSWORD, World, build_world
+from tests.support.fixtures import ROOT as ROOT_DIR
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = ROOT_DIR
 N_ACCOUNTS, N_POSTS = 1000, 10_000
 LEAD_TYPES = {"volunteer", "influencer", "intermediary", "sponsor"}
 

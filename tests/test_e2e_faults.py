@@ -19,10 +19,11 @@ import pytest
 from crawler.core.config import load_campaign
 from scout_demo.server import DemoNetwork, write_demo_campaign
 from scout_demo.world import DEMO_BSKY_HANDLE, DEMO_BSKY_PASSWORD, World, build_world
+from tests.support.fixtures import ROOT as ROOT_DIR
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = ROOT_DIR
 N_ACCOUNTS, N_POSTS = 300, 3000
 ENV = {
     **os.environ,

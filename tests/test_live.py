@@ -11,8 +11,8 @@ import pytest
 
 from crawler.app.live import LiveError, run_live
 from crawler.core.config import Campaign
-from tests.test_cli_errors import one_line_error, scout
-from tests.test_jetstream import ReplayServer, scenario
+from tests.support.cli import one_line_error, scout
+from tests.support.jetstream import ReplayServer, scenario
 
 
 def live_campaign(jetstream: str | None) -> Campaign:

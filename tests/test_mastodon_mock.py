@@ -24,9 +24,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from tests.test_mastodon_spider import run_spider, write_campaign
+from tests.support.fixtures import ROOT as ROOT_DIR
+from tests.support.mastodon import run_spider, write_campaign
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = ROOT_DIR
 CONFIG = ROOT / "tests/servers/mastodon_mock/crawl.toml"
 LIMIT, WINDOW = 5, 3  # as in crawl.toml
 N_STATUSES = 100

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import csv
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from nlp.classify import Classifier
+from tests.support.fixtures import SHARED_DIR
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = SHARED_DIR
 HUMANIZR = SHARED / "data" / "labels" / "humanizr_dev.csv"
 
 # Measured on humanizr_dev.csv (1,016 bios): accuracy 0.833, F1 0.810 (see report);

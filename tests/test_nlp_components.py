@@ -8,7 +8,8 @@ from spacy.language import Language
 
 import nlp.components  # noqa: F401  (registers the factory)
 from nlp.components import Evidence, decide
-from nlp.lexicon import EU_LANGUAGES, load_lexicon
+from crawler.core.vocab import EU_LANGUAGES
+from nlp.lexicon import load_lexicon
 
 
 @pytest.fixture(scope="module")

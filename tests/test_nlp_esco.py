@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from nlp.build_esco_lexicon import build_rows, main, split_label
+from tests.support.fixtures import ROOT as ROOT_DIR
+from tests.support.fixtures import SHARED_DIR
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = SHARED_DIR
 ESCO = SHARED / "data" / "esco"
-COMMITTED = Path(__file__).resolve().parents[1] / "data" / "lexicons" / "esco_roles.tsv"
+COMMITTED = ROOT_DIR / "data" / "lexicons" / "esco_roles.tsv"
 
 
 def test_split_gender_pairs() -> None:

@@ -20,7 +20,7 @@ from crawler.bluesky.parse import (
     parse_timestamp,
     post_id_of,
 )
-from tests.conftest import FIXTURES_DIR, fixture_params, json_bodies, require, walk_dicts
+from tests.support.fixtures import FIXTURES_DIR, fixture_params, json_bodies, require, walk_dicts
 
 NOW = datetime(2026, 8, 1, 14, 0, tzinfo=UTC)
 BSKY = FIXTURES_DIR / "bluesky/bsky-social-2025"

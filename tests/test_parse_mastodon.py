@@ -22,7 +22,7 @@ from crawler.mastodon.parse import (
     prev_min_id,
     qualified_handle,
 )
-from tests.conftest import (
+from tests.support.fixtures import (
     FIXTURES_DIR,
     RecordedResponse,
     fixture_params,

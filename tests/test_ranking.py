@@ -21,8 +21,9 @@ from crawler.core.config import Campaign, threshold
 from crawler.core.items import AccountItem, InteractionItem, PostItem
 from crawler.core.matching import CampaignMatcher
 from crawler.db.store import Store
+from tests.support.fixtures import SHARED_DIR
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = SHARED_DIR
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 CAMPAIGN = "Save the Bees"
 COUNTRIES = ["DE", "FR", "IT", "ES", "PL", "MT", "AT", "NL", "BE", "SE", "PT", "IE"]

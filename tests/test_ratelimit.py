@@ -15,7 +15,7 @@ from crawler.core.ratelimit import (
     parse_reset,
     retry_after,
 )
-from tests.conftest import FIXTURES_DIR, fixture_params, load_cassette
+from tests.support.fixtures import FIXTURES_DIR, fixture_params, load_cassette
 
 NOW = datetime(2026, 8, 1, 13, 55, 0, tzinfo=UTC)
 

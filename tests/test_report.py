@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from markupsafe import escape
 
+from crawler.app.ranking import WEIGHTS
 from crawler.app.report import (
     build_report,
     chart_score_distribution,
@@ -18,12 +19,11 @@ from crawler.app.report import (
     declared_weights,
     safe_href,
 )
-from tests.test_export import (
+from tests.support.leads import (
     CAMPAIGN,
     HOSTILE_HANDLE,
     HOSTILE_NAME,
     NOW,
-    WEIGHTS,
     build_db,
     create_schema,
     make_campaign,

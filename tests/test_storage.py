@@ -19,8 +19,9 @@ from crawler.core.items import AccountItem, InteractionItem, PostItem, ProfileFi
 from crawler.core.matching import CampaignMatcher
 from crawler.db import schema
 from crawler.db.store import StorageError, Store
+from tests.support.fixtures import SHARED_DIR
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = SHARED_DIR
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 CONTRACT_TABLES = ("accounts", "posts", "interactions", "leads", "runs")

@@ -18,7 +18,7 @@ from crawler.core.text import (
     parse_timestamp,
     utf8_slice,
 )
-from tests.conftest import fixture_params, json_bodies, walk_dicts
+from tests.support.fixtures import fixture_params, json_bodies, walk_dicts
 
 TAG_RE = re.compile(r"</?[a-zA-Z][^>]*>")
 

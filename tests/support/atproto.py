@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SERVERS_DIR = REPO / "tests" / "servers" / "atproto"
 SETUP = SERVERS_DIR / "setup.sh"
 NODE_VERSION = "v22.23.3"
