@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 
 from crawler.app.ranking import WEIGHTS, rank
-from crawler.core.config import Campaign, threshold
+from crawler.core.config import Campaign
+from crawler.core.vocab import threshold
 from crawler.core.items import AccountItem, InteractionItem, PostItem
 from crawler.core.matching import CampaignMatcher
 from crawler.db.store import Store

@@ -73,7 +73,8 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from crawler.core.config import EU_COUNTRIES, MEP_SEATS, Campaign, threshold
+from crawler.core.config import Campaign
+from crawler.core.vocab import EU_COUNTRIES, MEP_SEATS, threshold
 from crawler.db.store import Store
 
 LEAD_TYPES: tuple[str, ...] = ("influencer", "sponsor", "intermediary", "volunteer")

@@ -29,7 +29,8 @@ import pandas as pd
 from markupsafe import Markup
 
 from crawler.app.export import LEAD_TYPES, file_mode
-from crawler.core.config import EU_COUNTRIES, MEP_SEATS, Campaign, threshold
+from crawler.core.config import Campaign
+from crawler.core.vocab import EU_COUNTRIES, MEP_SEATS, threshold
 
 LEAD_TYPE_TITLES: dict[str, str] = {
     "volunteer": "Volunteers",

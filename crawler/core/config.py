@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -23,32 +24,12 @@ from pydantic import (
     model_validator,
 )
 
+from crawler.core.errors import UserError
 from crawler.core.matching import CampaignMatcher
-
-# The 24 official languages of the EU (ISO 639-1).
-EU_LANGUAGES: tuple[str, ...] = (
-    "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr",
-    "hu", "it", "lt", "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv",
-)  # fmt: skip
-
-# Seats in the European Parliament 2024-2029 (European Council Decision (EU) 2023/2061).
-MEP_SEATS: dict[str, int] = {
-    "AT": 20, "BE": 22, "BG": 17, "CY": 6, "CZ": 21, "DE": 96, "DK": 15, "EE": 7,
-    "ES": 61, "FI": 15, "FR": 81, "GR": 21, "HR": 12, "HU": 21, "IE": 14, "IT": 76,
-    "LT": 11, "LU": 6, "LV": 9, "MT": 6, "NL": 31, "PL": 53, "PT": 21, "RO": 33,
-    "SE": 21, "SI": 9, "SK": 15,
-}  # fmt: skip
-EU_COUNTRIES: tuple[str, ...] = tuple(sorted(MEP_SEATS))
-# Regulation (EU) 2019/788, Art. 3(1)(b) and Annex I: seats x degressive factor 720.
-SIGNATURES_PER_SEAT = 720
+from crawler.core.vocab import EU_LANGUAGES, country_code
 
 
-def threshold(country: str) -> int:
-    """Minimum number of signatories for ``country`` (ISO alpha-2)."""
-    return MEP_SEATS[country.upper()] * SIGNATURES_PER_SEAT
-
-
-class CampaignError(Exception):
+class CampaignError(UserError):
     """A campaign file that cannot be used; ``str()`` is one line for the user."""
 
 
@@ -56,10 +37,43 @@ _TAG_RE = re.compile(r"^[^\s#@,]+$")
 
 
 def _check_url(value: str) -> str:
+    value = value.strip()
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"not an http(s) URL: {value!r}")
     return value.rstrip("/")
+
+
+def _check_tag(tag: str) -> str:
+    t = tag.strip().lstrip("#")
+    if not t or not _TAG_RE.match(t):
+        raise ValueError(f"not a hashtag: {tag!r}")
+    return t.lower()
+
+
+def _check_country(code: str) -> str:
+    c = country_code(code)
+    if c is None:
+        raise ValueError(f"not an EU member state code: {code!r}")
+    return c
+
+
+def _check_language(code: str) -> str:
+    c = code.strip().lower()
+    if c not in EU_LANGUAGES:
+        raise ValueError(f"not an official EU language code: {code!r}")
+    return c
+
+
+# One item each: pydantic's own error locations then name the index ("countries[1]").
+Hashtag = Annotated[str, AfterValidator(_check_tag)]
+CountryCode = Annotated[str, AfterValidator(_check_country)]
+LanguageCode = Annotated[str, AfterValidator(_check_language)]
+HttpUrl = Annotated[str, AfterValidator(_check_url)]
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
 
 
 class _Section(BaseModel):
@@ -68,70 +82,19 @@ class _Section(BaseModel):
 
 class CampaignSection(_Section):
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    hashtags: list[str] = Field(default_factory=list)
+    hashtags: Annotated[list[Hashtag], AfterValidator(_unique)] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
-    countries: list[str] = Field(default_factory=list)
-    languages: list[str] = Field(default_factory=list)
+    countries: list[CountryCode] = Field(default_factory=list)
+    languages: list[LanguageCode] = Field(default_factory=list)
     since: date | None = None
     # optional: current signature counts per country, so ranking favours countries short
     # of their threshold
-    signatures: dict[str, int] = Field(default_factory=dict)
-
-    @field_validator("hashtags")
-    @classmethod
-    def _tags(cls, tags: list[str]) -> list[str]:
-        out: list[str] = []
-        for i, tag in enumerate(tags):
-            t = tag.strip().lstrip("#")
-            if not t or not _TAG_RE.match(t):
-                raise ValueError(f"[{i}] not a hashtag: {tag!r}")
-            if t.lower() not in out:
-                out.append(t.lower())
-        return out
+    signatures: dict[CountryCode, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
 
     @field_validator("keywords")
     @classmethod
     def _keywords(cls, words: list[str]) -> list[str]:
-        out = [w.strip() for w in words if w.strip()]
-        return list(dict.fromkeys(out))
-
-    @field_validator("countries")
-    @classmethod
-    def _countries(cls, codes: list[str]) -> list[str]:
-        out = []
-        for i, code in enumerate(codes):
-            c = code.strip().upper()
-            if c == "EL":  # the EU's own code for Greece
-                c = "GR"
-            if c not in MEP_SEATS:
-                raise ValueError(f"[{i}] not an EU member state code: {code!r}")
-            out.append(c)
-        return out
-
-    @field_validator("languages")
-    @classmethod
-    def _languages(cls, codes: list[str]) -> list[str]:
-        out = []
-        for i, code in enumerate(codes):
-            c = code.strip().lower()
-            if c not in EU_LANGUAGES:
-                raise ValueError(f"[{i}] not an official EU language code: {code!r}")
-            out.append(c)
-        return out
-
-    @field_validator("signatures")
-    @classmethod
-    def _signatures(cls, counts: dict[str, int]) -> dict[str, int]:
-        out = {}
-        for code, n in counts.items():
-            c = code.strip().upper()
-            c = "GR" if c == "EL" else c
-            if c not in MEP_SEATS:
-                raise ValueError(f"{code}: not an EU member state code")
-            if n < 0:
-                raise ValueError(f"{code}: a signature count cannot be negative")
-            out[c] = n
-        return out
+        return _unique([w.strip() for w in words if w.strip()])
 
     @model_validator(mode="after")
     def _something_to_follow(self) -> CampaignSection:
@@ -147,22 +110,11 @@ class CampaignSection(_Section):
 
 
 class MastodonSection(_Section):
-    instances: list[str] = Field(default_factory=list)
+    instances: Annotated[list[HttpUrl], AfterValidator(_unique)] = Field(default_factory=list)
     discover: bool = False
     max_instances: Annotated[int, Field(ge=1, le=100_000)] = 50
     token_env: str | None = None  # name of the environment variable holding a token
     requests_per_instance: Annotated[int, Field(ge=1)] | None = None  # optional cap a run
-
-    @field_validator("instances")
-    @classmethod
-    def _instances(cls, urls: list[str]) -> list[str]:
-        out = []
-        for i, u in enumerate(urls):
-            try:
-                out.append(_check_url(u.strip()))
-            except ValueError as exc:
-                raise ValueError(f"[{i}] {exc}") from None
-        return list(dict.fromkeys(out))
 
     @model_validator(mode="after")
     def _has_instance(self) -> MastodonSection:
@@ -176,16 +128,12 @@ class MastodonSection(_Section):
 
 
 class BlueskySection(_Section):
-    service: str = "https://public.api.bsky.app"
-    appview: str | None = None
+    service: HttpUrl = "https://public.api.bsky.app"
+    appview: HttpUrl | None = None
     jetstream: str | None = None
     handle_env: str = "SCOUT_BLUESKY_HANDLE"
     password_env: str = "SCOUT_BLUESKY_APP_PASSWORD"
     max_pages: Annotated[int, Field(ge=1)] = 1000
-
-    _check = field_validator("service", "appview")(
-        classmethod(lambda cls, v: None if v is None else _check_url(v))
-    )
 
     @field_validator("jetstream")
     @classmethod
@@ -235,6 +183,8 @@ class Campaign(_Section):
 def _loc(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
+        if part == "[key]":  # a dict key that failed: its name is already in the path
+            continue
         if isinstance(part, int):
             out += f"[{part}]"
         else:
@@ -265,8 +215,5 @@ def load_campaign(path: str | Path) -> Campaign:
             msg = "unknown key"
         elif err["type"] == "missing":
             msg = "missing"
-        # nested validators put their own index prefix ("[1] ...") into the message
-        if msg.startswith("["):
-            key, msg = key + msg.split(" ", 1)[0], msg.split(" ", 1)[1]
         raise CampaignError(f"{p}: {key}: {msg}") from None
     return cfg.model_copy(update={"path": p})
