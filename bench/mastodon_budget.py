@@ -197,6 +197,8 @@ from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from crawler.core.config import load_campaign
 from crawler.app.crawl import _scrapy_settings
+from crawler.core.protocols import STORE_ATTR
+from crawler.db.store import Store
 from spiders.mastodon_tags import MastodonTagSpider
 
 args = json.loads(sys.argv[1])
@@ -210,10 +212,13 @@ settings.set("ROBOTSTXT_OBEY", False, priority="cmdline")
 settings.set("SCOUT_PAGING_LIMIT", 0, priority="cmdline")
 process = CrawlerProcess(settings)
 crawler = process.create_crawler(MastodonTagSpider)
+store = Store(args["db"])
+setattr(crawler, STORE_ATTR, store)
 marks = {}
 crawler.signals.connect(lambda **kw: marks.setdefault("open", time.time()), signals.spider_opened)
-process.crawl(crawler, campaign=cfg, db=args["db"])
+process.crawl(crawler, campaign=cfg)
 process.start()
+store.close()
 print("BENCH " + json.dumps({"opened": marks.get("open")}))
 """
 

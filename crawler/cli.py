@@ -2,6 +2,9 @@
 
 Exit codes: 0 success; 2 bad usage, bad campaign file or unusable database (one line on
 stderr, never a traceback); 1 a run that failed for another reason (one line too).
+Errors raised on purpose are :class:`~crawler.core.errors.ScoutError`; the exception
+class gives the exit code. The CLI only formats and prints: the work, and every read
+of the database, is done by ``crawler.app``.
 """
 
 from __future__ import annotations
@@ -10,18 +13,29 @@ import json
 import logging
 import os
 import sys
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from crawler.core.config import Campaign, CampaignError, load_campaign
+# typer vendors click; its usage errors are these classes, not the click package's
+from typer._click import exceptions as usage_errors
 
-DEFAULT_DB = Path("data/scout.duckdb")
-# display order of lead types (crawler.app.export.LEAD_TYPES, without importing pandas here)
-LEAD_TYPES = ("volunteer", "influencer", "intermediary", "sponsor")
+from crawler.core import vocab
+from crawler.core.config import Campaign, load_campaign
+from crawler.core.errors import ScoutError, UserError
+from crawler.core.vocab import LEAD_TYPES
+
+if TYPE_CHECKING:
+    from crawler.app.summaries import Findings
+
+DB_PATH = Path(vocab.DEFAULT_DB)  # --db default
+
+# --type choices: the lead types of the vocabulary, in display order
+LeadType = StrEnum("LeadType", [(t.upper(), t) for t in LEAD_TYPES])  # type: ignore[misc]
 
 app = typer.Typer(
     name="scout",
@@ -34,17 +48,13 @@ out = Console()
 err = Console(stderr=True)
 
 
-class UserError(Exception):
-    """Something the user can fix; printed as one line, exit 2."""
-
-
 DbOpt = Annotated[
     Path, typer.Option("--db", help="DuckDB database file.", show_default=True, dir_okay=False)
 ]
 CampaignArg = Annotated[Path, typer.Argument(help="Campaign file (TOML).", dir_okay=False)]
 TypeOpt = Annotated[
-    str | None,
-    typer.Option("--type", "-t", help="Lead type: volunteer, influencer, intermediary, sponsor."),
+    LeadType | None,
+    typer.Option("--type", "-t", help="Lead type.", case_sensitive=False),
 ]
 CountryOpt = Annotated[
     str | None, typer.Option("--country", "-c", help="ISO 3166 alpha-2 country code, e.g. DE.")
@@ -62,17 +72,8 @@ def _campaign(path: Path) -> Campaign:
     return load_campaign(path)
 
 
-def _check_type(lead_type: str | None) -> None:
-    if lead_type is not None and lead_type not in LEAD_TYPES:
-        raise UserError(f"--type must be one of {', '.join(LEAD_TYPES)}, not {lead_type!r}")
-
-
-def _open_store(db: Path, *, must_exist: bool = True) -> Any:
-    from crawler.db.store import Store
-
-    if must_exist and not db.exists():
-        raise UserError(f"{db}: no database yet; run `scout crawl CAMPAIGN.toml --db {db}` first")
-    return Store(db)
+def _type_name(lead_type: Any) -> str | None:
+    return None if lead_type is None else str(lead_type.value)
 
 
 def print_crawl_summary(result: Any, store: Any, campaign: Campaign) -> None:
@@ -91,42 +92,31 @@ def print_crawl_summary(result: Any, store: Any, campaign: Campaign) -> None:
 
 
 def print_findings(store: Any, campaign: Campaign) -> None:
-    con = store.con
-    per_platform = con.execute(
-        "SELECT a.platform, count(DISTINCT a.account_id) AS accounts,"
-        " count(DISTINCT p.post_id) AS posts "
-        "FROM accounts a LEFT JOIN posts p ON p.account_id = a.account_id "
-        "GROUP BY a.platform ORDER BY a.platform"
-    ).fetchall()
+    from crawler.app.summaries import findings
+
+    _print_findings(findings(store, campaign.name), campaign)
+
+
+def _print_findings(found: Findings, campaign: Campaign) -> None:
     table = Table(title="Collected", title_justify="left")
     for col in ("platform", "accounts", "posts"):
         table.add_column(col, justify="right" if col != "platform" else "left")
-    for platform, accounts, posts in per_platform:
-        table.add_row(platform, f"{accounts:,}", f"{posts:,}")
+    for row in found.collected:
+        table.add_row(row.platform, f"{row.accounts:,}", f"{row.posts:,}")
     out.print(table)
-    rows = con.execute(
-        "SELECT coalesce(country, '?') AS cc, lead_type, count(*) FROM leads "
-        "WHERE campaign = ? GROUP BY ALL",
-        [campaign.name],
-    ).fetchall()
-    counts: dict[str, dict[str, int]] = {}
-    for cc, lead_type, n in rows:
-        counts.setdefault(cc, {})[lead_type] = n
     table = Table(title=f"Leads of {campaign.name} by country", title_justify="left")
     table.add_column("country")
     for t in LEAD_TYPES:
         table.add_column(t, justify="right")
     table.add_column("total", justify="right")
-    order = sorted(counts, key=lambda c: (-sum(counts[c].values()), c))
-    totals = {t: 0 for t in LEAD_TYPES}
-    for cc in order:
+    for cc in found.countries():
+        per = found.leads[cc]
         table.add_row(
-            "unknown" if cc == "?" else cc,
-            *(str(counts[cc].get(t, 0)) for t in LEAD_TYPES),
-            str(sum(counts[cc].values())),
+            cc or "unknown",
+            *(str(per.get(t, 0)) for t in LEAD_TYPES),
+            str(sum(per.values())),
         )
-        for t in LEAD_TYPES:
-            totals[t] += counts[cc].get(t, 0)
+    totals = found.totals()
     table.add_row(
         "[bold]all", *(f"[bold]{totals[t]}" for t in LEAD_TYPES), str(sum(totals.values()))
     )
@@ -136,17 +126,17 @@ def print_findings(store: Any, campaign: Campaign) -> None:
 @app.command()
 def crawl(
     campaign: CampaignArg,
-    db: DbOpt = DEFAULT_DB,
+    db: DbOpt = DB_PATH,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
 ) -> None:
     """One incremental run of every configured source, then classify and rank."""
     from crawler.app.crawl import run_crawl
-    from crawler.db.store import Store
+    from crawler.app.summaries import open_store
 
     _setup_logging(verbose)
     cfg = _campaign(campaign)
     result = run_crawl(cfg, db, log_level="INFO" if verbose else "WARNING")
-    with Store(db) as store:
+    with open_store(db, must_exist=False) as store:
         print_crawl_summary(result, store, cfg)
     if result.status not in ("ok", "partial"):
         raise typer.Exit(1)
@@ -155,7 +145,7 @@ def crawl(
 @app.command()
 def live(
     campaign: CampaignArg,
-    db: DbOpt = DEFAULT_DB,
+    db: DbOpt = DB_PATH,
     duration: Annotated[
         float | None,
         typer.Option("--duration", "-d", min=1, help="Stop after this many seconds."),
@@ -184,15 +174,15 @@ def leads(
     lead_type: TypeOpt = None,
     country: CountryOpt = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Rows per lead type.")] = 20,
-    db: DbOpt = DEFAULT_DB,
+    db: DbOpt = DB_PATH,
 ) -> None:
     """Ranked leads in the terminal."""
     from crawler.app.export import select_leads
+    from crawler.app.summaries import open_store
 
     cfg = _campaign(campaign)
-    _check_type(lead_type)
-    with _open_store(db) as store:
-        df = select_leads(store.con, cfg.name, lead_type, country, limit)
+    with open_store(db) as store:
+        df = select_leads(store, cfg.name, _type_name(lead_type), country, limit)
     if df.empty:
         out.print(f"No leads for {cfg.name!r} with these filters. Has `scout crawl` run?")
         return
@@ -233,15 +223,15 @@ def export(
     lead_type: TypeOpt = None,
     country: CountryOpt = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=1)] = None,
-    db: DbOpt = DEFAULT_DB,
+    db: DbOpt = DB_PATH,
 ) -> None:
     """Export ranked leads (CSV, XLSX or Parquet); spreadsheet formulas are neutralised."""
     from crawler.app.export import export_leads, select_leads
+    from crawler.app.summaries import open_store
 
     cfg = _campaign(campaign)
-    _check_type(lead_type)
-    with _open_store(db) as store:
-        df = select_leads(store.con, cfg.name, lead_type, country, limit)
+    with open_store(db) as store:
+        df = select_leads(store, cfg.name, _type_name(lead_type), country, limit)
     path = export_leads(df, out_path)
     out.print(f"wrote {len(df)} leads to {path}")
 
@@ -250,14 +240,15 @@ def export(
 def report(
     campaign: CampaignArg,
     out_path: Annotated[Path, typer.Option("--out", "-o", help="FILE.html", dir_okay=False)],
-    db: DbOpt = DEFAULT_DB,
+    db: DbOpt = DB_PATH,
 ) -> None:
     """HTML report with charts: coverage per country, who to contact first."""
     from crawler.app.report import build_report
+    from crawler.app.summaries import open_store
 
     cfg = _campaign(campaign)
-    with _open_store(db) as store:
-        path = build_report(store.con, cfg, out_path)
+    with open_store(db) as store:
+        path = build_report(store, cfg, out_path)
     out.print(f"wrote report to {path}")
 
 
@@ -266,11 +257,12 @@ def forget(
     account: Annotated[
         str, typer.Argument(help="account_id, handle (user@host, @user@host) or profile URL")
     ],
-    db: DbOpt = DEFAULT_DB,
+    db: DbOpt = DB_PATH,
 ) -> None:
     """Erase one account everywhere and never collect it again (keeps a salted hash)."""
-    with _open_store(db, must_exist=False) as store:
-        counts = store.forget(account)
+    from crawler.app.forget import forget_in
+
+    counts = forget_in(db, account)
     removed = ", ".join(f"{v} {k}" for k, v in counts.items() if v) or "nothing stored"
     out.print(f"forgot {account}: removed {removed}; it will not be collected again")
 
@@ -283,24 +275,13 @@ def classify(
     ] = None,
 ) -> None:
     """Classify profiles the way the crawl does: role, org_type, language, country."""
-    from nlp.classify import Classifier
+    from crawler.app.profiles import classify_profiles, read_profiles
 
     lines = sys.stdin.readlines() if str(profiles) == "-" else _read_lines(profiles)
-    records = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UserError(f"{profiles}:{n}: not JSON: {exc.msg}") from None
-        if not isinstance(record, dict):
-            raise UserError(f"{profiles}:{n}: expected a JSON object per line")
-        records.append(record)
+    records = read_profiles(lines, str(profiles))
     sink = open(out_file, "w", encoding="utf-8") if out_file else sys.stdout
     try:
-        for record, result in zip(records, Classifier().classify_many(records), strict=True):
-            row = {"platform": record.get("platform"), "handle": record.get("handle"), **result}
+        for row in classify_profiles(records):
             sink.write(json.dumps(row, ensure_ascii=False) + "\n")
     finally:
         if out_file:
@@ -329,7 +310,7 @@ def demo(
     from crawler.app.demo import run_demo
 
     _setup_logging(verbose)
-    run_demo(out_dir, console=out, verbose=verbose)
+    run_demo(out_dir, console=out, verbose=verbose, on_crawl=print_crawl_summary)
 
 
 def _fail(message: str, code: int) -> None:
@@ -339,29 +320,25 @@ def _fail(message: str, code: int) -> None:
 
 
 def main() -> None:
-    from crawler.app.crawl import CrawlLocked
-    from crawler.app.export import ExportError
-    from crawler.app.live import LiveError
-    from crawler.db.store import StorageError
-
-    user_errors: tuple[type[Exception], ...] = (
-        UserError,
-        CampaignError,
-        StorageError,
-        ExportError,
-        CrawlLocked,
-        LiveError,
-    )
     try:
-        app()
-    except user_errors as exc:
-        _fail(f"scout: error: {exc}", 2)
+        # not standalone: usage errors come here and are printed as one line too
+        code = app(standalone_mode=False)
+    except usage_errors.NoArgsIsHelpError as exc:  # `scout` alone: typer printed the help
+        sys.exit(exc.exit_code)
+    except usage_errors.ClickException as exc:  # bad usage, e.g. a missing argument
+        _fail(f"scout: error: {exc.format_message()}", exc.exit_code)
+    except typer.Abort:  # end of input at a prompt
+        _fail("scout: aborted", 1)
+    except ScoutError as exc:  # on purpose: the class says user error (2) or failure (1)
+        kind = "error" if isinstance(exc, UserError) else "failed"
+        _fail(f"scout: {kind}: {exc}", exc.exit_code)
     except KeyboardInterrupt:
         _fail("scout: interrupted; the next run resumes where this one stopped", 130)
     except Exception as exc:  # one line for the user; SCOUT_DEBUG=1 shows the traceback
         if os.environ.get("SCOUT_DEBUG"):
             raise
         _fail(f"scout: failed: {type(exc).__name__}: {exc} (SCOUT_DEBUG=1 shows details)", 1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -23,8 +23,10 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from nlp.components import Evidence, RoleComponent, decide
-from nlp.country import infer_country
+from nlp.country import make_country_component  # noqa: F401  (registers the factory)
 from nlp.language import detect_text_languages, detected_reason, platform_language
+from nlp.phrases import text_doc
+from nlp.profile import field_pairs, text_and_sections, text_of
 
 LANGUAGE_SAMPLE_CHARS = 200
 # A "well-known person" has an audience: an occupation word alone ("cyclist", "actor")
@@ -53,48 +55,16 @@ class ClassifierConfig:
 
 @lru_cache(maxsize=2)
 def build_pipeline(lexicon_dir: str = "", use_esco: bool = True) -> Language:
-    """A blank multilingual pipeline with the ``scout_roles`` component (cached)."""
+    """A blank multilingual pipeline with the ``scout_roles`` and ``scout_country``
+    components (cached)."""
     nlp = spacy.blank("xx")
     nlp.add_pipe("scout_roles", config={"lexicon_dir": lexicon_dir, "use_esco": use_esco})
+    nlp.add_pipe("scout_country")
     return nlp
 
 
-def _text(value: Any) -> str:
-    """Plain string of a profile value; None and NaN (from DataFrames) are empty."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return str(value)
-
-
 def _fields(profile: Mapping[str, Any]) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    for f in profile.get("fields") or []:
-        if isinstance(f, Mapping):
-            out.append((_text(f.get("name")), _text(f.get("value"))))
-        else:
-            out.append((_text(getattr(f, "name", None)), _text(getattr(f, "value", None))))
-    return out
-
-
-def _text_and_sections(profile: Mapping[str, Any]) -> tuple[str, list[tuple[int, int, str]]]:
-    parts: list[tuple[str, str]] = []
-    name = _text(profile.get("display_name")).strip()
-    bio = _text(profile.get("bio")).strip()
-    if name:
-        parts.append(("name", name))
-    if bio:
-        parts.append(("bio", bio))
-    for fname, value in _fields(profile):
-        if value.strip():
-            parts.append((f"field {fname}".strip(), f"{fname}: {value}"))
-    text = ""
-    sections: list[tuple[int, int, str]] = []
-    for label, chunk in parts:
-        start = len(text)
-        text += chunk
-        sections.append((start, len(text), label))
-        text += "\n"
-    return text, sections
+    return field_pairs(profile.get("fields"))
 
 
 def _is_bot(profile: Mapping[str, Any]) -> str | None:
@@ -132,8 +102,8 @@ def structural_evidence(profile: Mapping[str, Any]) -> list[Evidence]:
     out: list[Evidence] = []
     if profile.get("group") or profile.get("is_group"):
         out.append(Evidence("group", "organization", "other", 1.5, "platform: group account"))
-    name = _text(profile.get("display_name")).strip()
-    bio = _text(profile.get("bio")).strip()
+    name = text_of(profile.get("display_name")).strip()
+    bio = text_of(profile.get("bio")).strip()
     rest = _after_name(bio, name) if len(_alnum(name)) >= 3 else None
     if rest is not None:
         if THIRD_PERSON.match(rest):
@@ -168,8 +138,8 @@ class Classifier:
         self.component = component
 
     def _sample(self, profile: Mapping[str, Any]) -> str:
-        posts = [_text(p) for p in (profile.get("posts") or []) if _text(p)]
-        return "\n".join([_text(profile.get("bio")), *posts])[: self.config.language_sample_chars]
+        posts = [text_of(p) for p in (profile.get("posts") or []) if text_of(p)]
+        return "\n".join([text_of(profile.get("bio")), *posts])[: self.config.language_sample_chars]
 
     def _languages(self, batch: list[Mapping[str, Any]]) -> list[tuple[str | None, str]]:
         """Per profile (language, reason): the platform's post languages when given,
@@ -190,26 +160,26 @@ class Classifier:
     def _prepare(
         self, profile: Mapping[str, Any], language: str | None, lang_reason: str
     ) -> tuple[Doc, str | None, str]:
-        text, sections = _text_and_sections(profile)
-        doc = self.nlp.make_doc(text)
-        doc._.scout_lang = language
-        doc._.scout_sections = sections
+        text, sections = text_and_sections(
+            profile.get("display_name"), profile.get("bio"), profile.get("fields")
+        )
+        doc = text_doc(self.nlp, text)
+        ext = doc._
+        ext.scout_lang = language
+        ext.scout_sections = sections
+        ext.scout_instance = text_of(profile.get("instance")) or None
         return doc, language, lang_reason
 
     def _finish(
         self, profile: Mapping[str, Any], doc: Doc, language: str | None, lang_reason: str
     ) -> dict[str, Any]:
-        evidence = list(doc._.scout_evidence or []) + structural_evidence(profile)
+        ext = doc._
+        evidence = list(ext.scout_evidence or []) + structural_evidence(profile)
         decision = decide(evidence)
         bot_reason = _is_bot(profile)
         is_bot = bool(bot_reason) or decision.is_bot
-        country, country_conf, country_reasons = infer_country(
-            _text(profile.get("bio")),
-            [{"name": n, "value": v} for n, v in _fields(profile)],
-            _text(profile.get("display_name")),
-            _text(profile.get("instance")) or None,
-            language,
-        )
+        country, country_conf = ext.scout_country, ext.scout_country_confidence
+        country_reasons: list[str] = ext.scout_country_reasons
         reasons = list(decision.reasons)
         role = decision.role
         followers = profile.get("followers_count")

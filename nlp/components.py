@@ -24,11 +24,11 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
+from crawler.core.vocab import ORG_TYPES
 from nlp.lexicon import (
     AGGLUTINATIVE_LANGS,
     COMPOUND_LANGS,
-    ORG_TYPES,
-    PERSON_ROLES,
+    NAMED_ROLES,
     Lexicon,
     Term,
     default_lexicon,
@@ -206,12 +206,12 @@ def decide(evidence: Iterable[Evidence]) -> Decision:
     for ev in kept:
         if ev.role == "organization" and ev.org_type:
             type_scores[ev.org_type] += ev.weight
-    role_scores = {r: 0.0 for r in PERSON_ROLES}
+    role_scores = {r: 0.0 for r in NAMED_ROLES}
     for ev in kept:
         if ev.role in role_scores:
             role_scores[ev.role] += ev.weight
     indiv = sum(ev.weight for ev in kept if ev.role == "individual")
-    person_best_role = max(PERSON_ROLES, key=lambda r: (role_scores[r], -PERSON_ROLES.index(r)))
+    person_best_role = max(NAMED_ROLES, key=lambda r: (role_scores[r], -NAMED_ROLES.index(r)))
     person_best = role_scores[person_best_role]
     person_total = person_best + indiv
     scores = {"organization": org_total, "individual": indiv, **role_scores}
@@ -235,7 +235,7 @@ def decide(evidence: Iterable[Evidence]) -> Decision:
             confidence = 0.45 + 0.45 * _squash(indiv + person_best - org_total)
         else:
             confidence = 0.3
-        relevant = {"individual", *PERSON_ROLES, "bot"}
+        relevant = {"individual", *NAMED_ROLES, "bot"}
     reasons = [ev.reason for ev in kept if ev.role in relevant]
     if role == "individual" and not reasons:
         reasons = ["no role evidence: individual by default"]
@@ -379,13 +379,14 @@ class RoleComponent:
         matches = self.find_matches(doc)
         evidence = self.evidence(doc, matches)
         decision = decide(evidence)
-        doc._.scout_matches = matches
-        doc._.scout_evidence = evidence
-        doc._.scout_role = decision.role
-        doc._.scout_org_type = decision.org_type
-        doc._.scout_confidence = decision.confidence
-        doc._.scout_reasons = decision.reasons
-        doc._.scout_bot = decision.is_bot
+        ext = doc._  # spaCy builds a new accessor on every ``doc._``: once here
+        ext.scout_matches = matches
+        ext.scout_evidence = evidence
+        ext.scout_role = decision.role
+        ext.scout_org_type = decision.org_type
+        ext.scout_confidence = decision.confidence
+        ext.scout_reasons = decision.reasons
+        ext.scout_bot = decision.is_bot
         return doc
 
 

@@ -10,17 +10,22 @@ from __future__ import annotations
 import csv
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from nlp.lexicon import LEXICON_DIR
+import spacy
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc
 
-EU_COUNTRIES: frozenset[str] = frozenset(
-    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()
-)
+from crawler.core.vocab import EU_COUNTRIES, country_code
+from nlp.lexicon import LEXICON_DIR
+from nlp.phrases import longest_first, pattern_docs, text_doc, whole_word
+from nlp.profile import field_name, field_value_start, text_and_sections
+
 NON_EU = "--"
 # Country-code TLDs of the member states (Greece: .gr, ISO GR).
 EU_TLDS: dict[str, str] = {c.lower(): c for c in EU_COUNTRIES}
@@ -75,7 +80,6 @@ _HOST = re.compile(
     r"(?=[/:\s]|$)",
     re.IGNORECASE,
 )
-MAX_NGRAM = 4
 
 
 @dataclass(frozen=True)
@@ -85,8 +89,17 @@ class Place:
     kind: str  # country | city | city_cs (case-sensitive: Nice, Split, Porto) | nonEU
 
 
+PlaceMatch = tuple[str, Place]  # (surface as written, place)
+
+
 def _key(text: str) -> str:
     return " ".join(m.group(0) for m in _WORD.finditer(text.lower())).replace("’", "'")
+
+
+@lru_cache(maxsize=4096)
+def _is_location_field(name: str) -> bool:
+    """Does a profile field named ``name`` give the account's location? (Names repeat.)"""
+    return _key(name) in LOCATION_FIELD_NAMES or name.lower() in LOCATION_FIELD_NAMES
 
 
 @lru_cache(maxsize=2)
@@ -101,39 +114,45 @@ def load_places(path: str = "") -> dict[str, Place]:
     return out
 
 
-@lru_cache(maxsize=2)
-def _first_words(path: str = "") -> frozenset[str]:
-    return frozenset(key.split(" ", 1)[0] for key in load_places(path))
+class Gazetteer:
+    """``places.tsv`` in a spaCy ``PhraseMatcher`` (lower case) for one vocabulary."""
 
+    def __init__(self, nlp: Language, path: str = "") -> None:
+        self.places = load_places(path)
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self._key_of: dict[int, str] = {}
+        for key, place in self.places.items():
+            match_id = nlp.vocab.strings.add(f"scout_place::{key}")
+            self._key_of[match_id] = key
+            self.matcher.add(f"scout_place::{key}", pattern_docs(nlp, [place.name, key]))
 
-def find_places(text: str) -> list[tuple[str, Place]]:
-    """Longest-first gazetteer matches in ``text`` as ``(surface, Place)``."""
-    places = load_places()
-    first = _first_words()
-    words = list(_WORD.finditer(text))
-    found: list[tuple[str, Place]] = []
-    i = 0
-    while i < len(words):
-        if words[i].group(0).lower().replace("’", "'") not in first:
-            i += 1
-            continue
-        for n in range(min(MAX_NGRAM, len(words) - i), 0, -1):
-            chunk = words[i : i + n]
-            # Only words separated by spaces or commas-free gaps form one name.
-            gaps = [text[a.end() : b.start()] for a, b in zip(chunk, chunk[1:], strict=False)]
-            if any(g.strip() not in {"", "."} for g in gaps):
-                continue
-            surface = text[chunk[0].start() : chunk[-1].end()]
-            place = places.get(_key(surface))
-            if place is None:
-                continue
+    def find(self, doc: Doc, text: str) -> list[tuple[int, int, PlaceMatch]]:
+        """Longest-first places in ``doc`` (made from ``text``) as ``(start_char,
+        end_char, (surface, Place))``; ambiguous names (Nice, Split) only when
+        capitalised."""
+        matches = self.matcher(doc)
+        if not matches:
+            return []
+        candidates = []
+        for match_id, start, end in matches:
+            last = doc[end - 1]
+            a, b = doc[start].idx, last.idx + len(last)
+            surface = text[a:b]
+            place = self.places[self._key_of[match_id]]
             if place.kind == "city_cs" and not surface[:1].isupper():
                 continue
-            found.append((surface, place))
-            i += n - 1
-            break
-        i += 1
-    return found
+            if not whole_word(text, a, b, joiners="-."):
+                continue
+            candidates.append((start, end, 0, (a, b, surface, place)))
+        return [(a, b, (text, place)) for _, _, (a, b, text, place) in longest_first(candidates)]
+
+
+def find_places(text: str) -> list[PlaceMatch]:
+    """Longest-first gazetteer matches in ``text`` as ``(surface, Place)``."""
+    component = _pipeline().get_pipe("scout_country")
+    assert isinstance(component, CountryComponent)
+    doc = text_doc(component.nlp, text)
+    return [found for _, _, found in component.gazetteer.find(doc, text)]
 
 
 def flags(text: str) -> list[tuple[str, str]]:
@@ -148,18 +167,181 @@ def flags(text: str) -> list[tuple[str, str]]:
 
 def tlds(text: str) -> list[tuple[str, str]]:
     """``(host, tld)`` for host names and URLs in ``text`` (e-mail domains excluded)."""
+    if "." not in text:  # every host has one; the pattern is slow to fail
+        return []
     return [(m.group(1).lower(), m.group(2).lower()) for m in _HOST.finditer(text)]
 
 
-def _field_pairs(fields: Iterable[Any] | None) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    for f in fields or []:
-        if isinstance(f, Mapping):
-            name, value = f.get("name"), f.get("value")
-        else:
-            name, value = getattr(f, "name", None), getattr(f, "value", None)
-        out.append((str(name or ""), str(value or "")))
-    return out
+def _set_extensions() -> None:
+    for name, default in (
+        ("scout_lang", None),
+        ("scout_sections", None),
+        ("scout_instance", None),
+        ("scout_country", None),
+        ("scout_country_confidence", 0.0),
+        ("scout_country_reasons", None),
+    ):
+        Doc.set_extension(name, default=default, force=True)
+
+
+class _Evidence:
+    """Weighted country evidence of one profile, in the order it was found."""
+
+    def __init__(self) -> None:
+        self.scores: dict[str, float] = {}
+        self.reasons: list[tuple[str, str]] = []  # (country, reason)
+        self.seen: set[tuple[str, str]] = set()  # one place counts once per source
+
+    def add(self, code: str, weight: float, reason: str) -> None:
+        key = country_code(code) or NON_EU
+        self.scores[key] = self.scores.get(key, 0.0) + weight
+        self.reasons.append((key, reason))
+
+    def places(self, found: list[PlaceMatch], source: str, city_w: float, country_w: float) -> None:
+        for surface, place in found:
+            if (source, place.name) in self.seen:
+                continue
+            self.seen.add((source, place.name))
+            if place.kind == "nonEU":
+                self.add(NON_EU, city_w, f"{source}: '{surface}' (outside the EU)")
+            else:
+                w = country_w if place.kind == "country" else city_w
+                self.add(place.country, w, f"{source}: '{surface}' -> {place.country}")
+
+    def flags(self, text: str, source: str, eu_weight: float) -> None:
+        for emoji, code in flags(text):
+            weight = eu_weight if country_code(code) else WEIGHT_FLAG_NON_EU
+            self.add(code, weight, f"{source}: flag {emoji} -> {code}")
+
+    def links(self, text: str, source: str, non_eu: bool) -> None:
+        for host, tld in tlds(text):
+            if tld in EU_TLDS:
+                code = EU_TLDS[tld]
+                self.add(code, WEIGHT_LINK_TLD, f"{source}: link {host} -> {code} (weak)")
+            elif non_eu and tld in NON_EU_TLDS:
+                self.add(
+                    NON_EU, WEIGHT_LINK_TLD / 2, f"{source}: link {host} (outside the EU, weak)"
+                )
+
+    def decide(self) -> tuple[str | None, float, list[str]]:
+        scores = self.scores
+        eu = sorted(((s, c) for c, s in scores.items() if c != NON_EU), reverse=True)
+        non_eu = scores.get(NON_EU, 0.0)
+        all_reasons = [r for _, r in self.reasons]
+        if not eu:
+            if non_eu:
+                return None, 0.0, [*all_reasons, "country unknown: only places outside the EU"]
+            return None, 0.0, ["country unknown: no place evidence"]
+        best_score, best = eu[0]
+        second = eu[1][0] if len(eu) > 1 else 0.0
+        if best_score < MIN_SCORE:
+            return None, 0.0, [*all_reasons, "country unknown: evidence too weak"]
+        if non_eu >= best_score:
+            return None, 0.0, [*all_reasons, "country unknown: outside-EU evidence as strong"]
+        if second >= best_score:
+            return None, 0.0, [*all_reasons, "country unknown: two countries equally likely"]
+        total = sum(scores.values())
+        confidence = (best_score / total) * (1.0 - math.exp(-best_score / 1.5))
+        kept = [r for c, r in self.reasons if c == best]
+        return best, round(min(0.97, confidence), 3), kept
+
+
+class CountryComponent:
+    """Member state of the profile in a Doc: reads ``doc._.scout_sections`` (a Doc
+    without sections is read as a bio), ``doc._.scout_lang``, ``doc._.scout_instance``
+    and the text kept by :func:`nlp.phrases.text_doc` (else ``doc.text``); sets ``doc._.scout_country`` (ISO alpha-2 or None),
+    ``doc._.scout_country_confidence`` and ``doc._.scout_country_reasons``."""
+
+    def __init__(self, nlp: Language, name: str = "scout_country", places_path: str = "") -> None:
+        _set_extensions()
+        self.nlp = nlp
+        self.name = name
+        self.gazetteer = Gazetteer(nlp, places_path)
+
+    def __call__(self, doc: Doc) -> Doc:
+        ext = doc._  # spaCy builds a new accessor on every ``doc._``: once per doc
+        code, confidence, reasons = self._infer(doc, ext)
+        ext.scout_country = code
+        ext.scout_country_confidence = confidence
+        ext.scout_country_reasons = reasons
+        return doc
+
+    def infer(self, doc: Doc) -> tuple[str | None, float, list[str]]:
+        """``(ISO alpha-2 or None, confidence, reasons)`` without setting them on ``doc``."""
+        return self._infer(doc, doc._)
+
+    def _infer(self, doc: Doc, ext: Any) -> tuple[str | None, float, list[str]]:
+        text: str | None = ext.scout_text  # set by phrases.text_doc: doc.text is rebuilt
+        if text is None:
+            text = doc.text
+        sections: list[tuple[int, int, str]] = ext.scout_sections or [(0, len(text), "bio")]
+        ev = _Evidence()
+        places = self.gazetteer.find(doc, text)
+
+        def find(start: int, end: int) -> list[PlaceMatch]:
+            return [found for a, b, found in places if start <= a and b <= end]
+
+        # Most profiles have no flag and no host name at all: look once, not per section.
+        flagged = _FLAG.search(text) is not None
+        dotted = "." in text
+        fields: list[tuple[int, int, str, str]] = []
+        bios: list[tuple[int, int]] = []
+        names: list[tuple[int, int]] = []
+        for start, end, label in sections:
+            if label == "bio":
+                bios.append((start, end))
+            elif label == "name":
+                names.append((start, end))
+            else:
+                fname = field_name(label)
+                if fname is not None:
+                    fields.append((min(end, field_value_start(start, label)), end, label, fname))
+        # Fields first, then bio and name: the order reasons are read in.
+        for start, end, label, fname in fields:
+            w = WEIGHT_LOCATION_FIELD if _is_location_field(fname) else WEIGHT_FIELD_PLACE
+            if places:
+                ev.places(find(start, end), label, w, w)
+            if flagged:
+                ev.flags(text[start:end], label, WEIGHT_FLAG_BIO)
+            if dotted:
+                ev.links(text[start:end], label, non_eu=True)
+        for start, end in bios:
+            if places:
+                ev.places(find(start, end), "bio", WEIGHT_BIO_CITY, WEIGHT_BIO_COUNTRY)
+            if flagged:
+                ev.flags(text[start:end], "bio", WEIGHT_FLAG_BIO)
+            if dotted:
+                ev.links(text[start:end], "bio", non_eu=False)
+        for start, end in names:
+            if places:
+                ev.places(find(start, end), "name", WEIGHT_NAME_PLACE, WEIGHT_NAME_PLACE)
+            if flagged:
+                ev.flags(text[start:end], "name", WEIGHT_FLAG_NAME)
+        instance: str | None = ext.scout_instance
+        if instance:
+            host = instance.lower().rstrip(".").split(":")[0]
+            tld = host.rsplit(".", 1)[-1]
+            if tld in EU_TLDS:
+                code = EU_TLDS[tld]
+                ev.add(code, WEIGHT_INSTANCE_TLD, f"instance {host} -> {code} (weak)")
+        language: str | None = ext.scout_lang
+        if language and language in LANGUAGE_PRIOR:
+            code = LANGUAGE_PRIOR[language]
+            ev.add(code, WEIGHT_LANGUAGE, f"language {language} -> {code} (weak)")
+        return ev.decide()
+
+
+@Language.factory("scout_country", default_config={"places_path": ""})
+def make_country_component(nlp: Language, name: str, places_path: str) -> CountryComponent:
+    """spaCy factory (entry point ``scout_country``)."""
+    return CountryComponent(nlp, name=name, places_path=places_path)
+
+
+@lru_cache(maxsize=1)
+def _pipeline() -> Language:
+    nlp = spacy.blank("xx")
+    nlp.add_pipe("scout_country")
+    return nlp
 
 
 def infer_country(
@@ -170,91 +352,11 @@ def infer_country(
     language: str | None,
 ) -> tuple[str | None, float, list[str]]:
     """(ISO alpha-2 or None, confidence 0..1, reasons) for one profile."""
-    scores: dict[str, float] = {}
-    reasons: list[tuple[str, str]] = []  # (country, reason)
-
-    def add(code: str, weight: float, reason: str) -> None:
-        key = code if code in EU_COUNTRIES else NON_EU
-        scores[key] = scores.get(key, 0.0) + weight
-        reasons.append((key, reason))
-
-    bio = bio or ""
-    display_name = display_name or ""
-    seen: set[tuple[str, str]] = set()  # one place counts once per source
-
-    def places_in(text: str, source: str, city_w: float, country_w: float) -> None:
-        for surface, place in find_places(text):
-            if (source, place.name) in seen:
-                continue
-            seen.add((source, place.name))
-            if place.kind == "nonEU":
-                add(NON_EU, city_w, f"{source}: '{surface}' (outside the EU)")
-            else:
-                w = country_w if place.kind == "country" else city_w
-                add(place.country, w, f"{source}: '{surface}' -> {place.country}")
-
-    for name, value in _field_pairs(fields):
-        label = f"field {name}" if name else "field"
-        if _key(name) in LOCATION_FIELD_NAMES or name.strip().lower() in LOCATION_FIELD_NAMES:
-            places_in(value, label, WEIGHT_LOCATION_FIELD, WEIGHT_LOCATION_FIELD)
-        else:
-            places_in(value, label, WEIGHT_FIELD_PLACE, WEIGHT_FIELD_PLACE)
-        for emoji, code in flags(value):
-            add(
-                code,
-                WEIGHT_FLAG_BIO if code in EU_COUNTRIES else WEIGHT_FLAG_NON_EU,
-                f"{label}: flag {emoji} -> {code}",
-            )
-        for host, tld in tlds(value):
-            if tld in EU_TLDS:
-                add(EU_TLDS[tld], WEIGHT_LINK_TLD, f"{label}: link {host} -> {EU_TLDS[tld]} (weak)")
-            elif tld in NON_EU_TLDS:
-                add(NON_EU, WEIGHT_LINK_TLD / 2, f"{label}: link {host} (outside the EU, weak)")
-
-    places_in(bio, "bio", WEIGHT_BIO_CITY, WEIGHT_BIO_COUNTRY)
-    for emoji, code in flags(bio):
-        add(
-            code,
-            WEIGHT_FLAG_BIO if code in EU_COUNTRIES else WEIGHT_FLAG_NON_EU,
-            f"bio: flag {emoji} -> {code}",
-        )
-    for host, tld in tlds(bio):
-        if tld in EU_TLDS:
-            add(EU_TLDS[tld], WEIGHT_LINK_TLD, f"bio: link {host} -> {EU_TLDS[tld]} (weak)")
-
-    places_in(display_name, "name", WEIGHT_NAME_PLACE, WEIGHT_NAME_PLACE)
-    for emoji, code in flags(display_name):
-        add(
-            code,
-            WEIGHT_FLAG_NAME if code in EU_COUNTRIES else WEIGHT_FLAG_NON_EU,
-            f"name: flag {emoji} -> {code}",
-        )
-
-    if instance:
-        host = instance.lower().rstrip(".").split(":")[0]
-        tld = host.rsplit(".", 1)[-1]
-        if tld in EU_TLDS:
-            add(EU_TLDS[tld], WEIGHT_INSTANCE_TLD, f"instance {host} -> {EU_TLDS[tld]} (weak)")
-    if language and language in LANGUAGE_PRIOR:
-        code = LANGUAGE_PRIOR[language]
-        add(code, WEIGHT_LANGUAGE, f"language {language} -> {code} (weak)")
-
-    eu = sorted(((s, c) for c, s in scores.items() if c != NON_EU), reverse=True)
-    non_eu = scores.get(NON_EU, 0.0)
-    all_reasons = [r for _, r in reasons]
-    if not eu:
-        if non_eu:
-            return None, 0.0, [*all_reasons, "country unknown: only places outside the EU"]
-        return None, 0.0, ["country unknown: no place evidence"]
-    best_score, best = eu[0]
-    second = eu[1][0] if len(eu) > 1 else 0.0
-    if best_score < MIN_SCORE:
-        return None, 0.0, [*all_reasons, "country unknown: evidence too weak"]
-    if non_eu >= best_score:
-        return None, 0.0, [*all_reasons, "country unknown: outside-EU evidence as strong"]
-    if second >= best_score:
-        return None, 0.0, [*all_reasons, "country unknown: two countries equally likely"]
-    total = sum(scores.values())
-    confidence = (best_score / total) * (1.0 - math.exp(-best_score / 1.5))
-    kept = [r for c, r in reasons if c == best]
-    return best, round(min(0.97, confidence), 3), kept
+    nlp = _pipeline()
+    text, sections = text_and_sections(display_name, bio, fields)
+    doc = text_doc(nlp, text)
+    ext = doc._
+    ext.scout_sections, ext.scout_instance, ext.scout_lang = sections, instance, language
+    component = nlp.get_pipe("scout_country")
+    assert isinstance(component, CountryComponent)
+    return component.infer(doc)

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
-from nlp.lexicon import EU_LANGUAGES
+from crawler.core.vocab import EU_LANGUAGES
 
 # Maltese-only letters (ż is shared with Polish, so it only counts with other cues).
 _MT_LETTERS = re.compile(r"[ħġċĦĠĊ]")

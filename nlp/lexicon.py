@@ -12,30 +12,18 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from crawler.core.vocab import EU_LANGUAGES, PERSON_ROLES
+
 LEXICON_DIR = Path(__file__).resolve().parents[1] / "data" / "lexicons"
 
-EU_LANGUAGES: tuple[str, ...] = tuple(
-    "bg cs da de el en es et fi fr ga hr hu it lt lv mt nl pl pt ro sk sl sv".split()
-)
 # Languages that write compounds as one word: their single-word terms also match as
 # parts of longer words (Umwelt|verband|es, ympäristö|järjestö|ssä).
 COMPOUND_LANGS: frozenset[str] = frozenset({"de", "nl", "da", "sv", "fi", "hu", "et"})
 # Agglutinative languages add longer case endings after the compound head.
 AGGLUTINATIVE_LANGS: frozenset[str] = frozenset({"fi", "hu", "et"})
 
-ORG_TYPES: tuple[str, ...] = (
-    "ngo",
-    "union",
-    "association",
-    "party",
-    "public_body",
-    "media",
-    "company",
-    "foundation",
-    "academic",
-    "other",
-)
-PERSON_ROLES: tuple[str, ...] = ("politician", "journalist", "public_figure")
+# Person roles that need evidence of their own; "individual" is what remains.
+NAMED_ROLES: tuple[str, ...] = tuple(r for r in PERSON_ROLES if r != "individual")
 
 # Short terms used by one language only are ambiguous elsewhere ("lo", "pd", "sa"):
 # they count only when the text is in that language (or its language is unknown).

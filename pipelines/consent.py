@@ -16,12 +16,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Self
 
-from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.settings import BaseSettings
 
 from crawler.core.consent import opt_out_reason
 from crawler.core.items import AccountItem, InteractionItem, PostItem
-from pipelines.base import DEFAULT_DB, StatsLike, shared_store
+from crawler.core.protocols import StatsLike
+from pipelines.factory import Pipeline
 
 if TYPE_CHECKING:
     from crawler.db.store import Store
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class ConsentPipeline:
+class ConsentPipeline(Pipeline):
     def __init__(self, store: Store, stats: StatsLike, *, respect_opt_outs: bool = True) -> None:
         self.store = store
         self.stats = stats
@@ -40,15 +41,10 @@ class ConsentPipeline:
         self.allowed_handles: set[str] = set()
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        if not crawler.settings.getbool("SCOUT_CONSENT_ENABLED", True):
+    def build(cls, store: Store, stats: StatsLike, settings: BaseSettings) -> Self:
+        if not settings.getbool("SCOUT_CONSENT_ENABLED", True):
             raise NotConfigured("consent filter switched off")
-        store = shared_store(crawler.settings.get("SCOUT_DB", DEFAULT_DB))
-        return cls(
-            store,
-            crawler.stats,
-            respect_opt_outs=crawler.settings.getbool("SCOUT_RESPECT_OPT_OUTS", True),
-        )
+        return cls(store, stats, respect_opt_outs=settings.getbool("SCOUT_RESPECT_OPT_OUTS", True))
 
     def _block(self, account: AccountItem, why: str) -> None:
         first_time = account.account_id not in self.blocked_ids

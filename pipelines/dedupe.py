@@ -4,16 +4,20 @@ Storage upserts are idempotent anyway; this keeps the batches small."""
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
-from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.settings import BaseSettings
 
 from crawler.core.items import AccountItem, InteractionItem, PostItem
-from pipelines.base import StatsLike
+from crawler.core.protocols import StatsLike
+from pipelines.factory import Pipeline
+
+if TYPE_CHECKING:
+    from crawler.db.store import Store
 
 
-class DedupePipeline:
+class DedupePipeline(Pipeline):
     def __init__(self, stats: StatsLike) -> None:
         self.stats = stats
         self.posts: set[str] = set()
@@ -21,8 +25,19 @@ class DedupePipeline:
         self.interactions: set[tuple[str, str, str, str]] = set()
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler.stats)
+    def build(cls, store: Store, stats: StatsLike, settings: BaseSettings) -> Self:
+        return cls(stats)
+
+    def forget_post(self, post_id: str) -> None:
+        self.posts.discard(post_id)
+
+    def forget_account(self, account_id: str) -> None:
+        self.accounts.pop(account_id, None)
+
+    def forget_all(self) -> None:
+        self.posts.clear()
+        self.accounts.clear()
+        self.interactions.clear()
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, PostItem):

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
-from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.settings import BaseSettings
 
 from crawler.core.items import AccountItem, InteractionItem, PostItem
-from pipelines.base import StatsLike
+from crawler.core.protocols import StatsLike
+from pipelines.factory import Pipeline
+
+if TYPE_CHECKING:
+    from crawler.db.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -26,13 +30,13 @@ def _unique_lower(tags: list[str]) -> list[str]:
     return out
 
 
-class NormalizePipeline:
+class NormalizePipeline(Pipeline):
     def __init__(self, stats: StatsLike) -> None:
         self.stats = stats
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler.stats)
+    def build(cls, store: Store, stats: StatsLike, settings: BaseSettings) -> Self:
+        return cls(stats)
 
     def _drop(self, why: str, item: Any) -> DropItem:
         self.stats.inc_value(f"scout/dropped/invalid/{why}")

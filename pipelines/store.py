@@ -2,26 +2,32 @@
 
 Cursors (:class:`crawler.core.items.CursorItem`) flush everything buffered before them, then
 are saved, so a run killed at any point resumes without losing what it collected and
-without duplicates (upserts are keyed)."""
+without duplicates (upserts are keyed).
+
+:class:`StoreExtension` gives a Scrapy crawl its store: the one the app handed (crawler
+attribute :data:`~crawler.core.protocols.STORE_ATTR`) or, for a plain ``scrapy crawl``,
+one opened from the ``SCOUT_DB`` setting and closed when the engine stops."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
+from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.settings import BaseSettings
 
 from crawler.core.items import AccountItem, CursorItem, InteractionItem, PostItem
-from pipelines.base import DEFAULT_DB, StatsLike, shared_store
+from crawler.core.protocols import STORE_ATTR, StatsLike
+from crawler.core.vocab import DEFAULT_DB
+from crawler.db.store import Store
 from pipelines.consent import ConsentPipeline
-
-if TYPE_CHECKING:
-    from crawler.db.store import Store
+from pipelines.factory import Pipeline
 
 logger = logging.getLogger(__name__)
 
 
-class StoragePipeline:
+class StoragePipeline(Pipeline):
     def __init__(self, store: Store, stats: StatsLike, *, batch_size: int = 2000) -> None:
         self.store = store
         self.stats = stats
@@ -35,13 +41,12 @@ class StoragePipeline:
         self.crawler: Crawler | None = None
 
     @classmethod
+    def build(cls, store: Store, stats: StatsLike, settings: BaseSettings) -> Self:
+        return cls(store, stats, batch_size=settings.getint("SCOUT_BATCH_SIZE", 2000))
+
+    @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        store = shared_store(crawler.settings.get("SCOUT_DB", DEFAULT_DB))
-        pipeline = cls(
-            store,
-            crawler.stats,
-            batch_size=crawler.settings.getint("SCOUT_BATCH_SIZE", 2000),
-        )
+        pipeline = super().from_crawler(crawler)
         pipeline.crawler = crawler
         return pipeline
 
@@ -104,3 +109,23 @@ class StoragePipeline:
     def close_spider(self) -> None:
         self.flush()
         self.store.resolve_refs()
+
+
+class StoreExtension:
+    """Sets the crawler's store before the pipelines need it."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.opened: Store | None = None
+        if getattr(crawler, STORE_ATTR, None) is None:
+            self.opened = Store(crawler.settings.get("SCOUT_DB", DEFAULT_DB))
+            setattr(crawler, STORE_ATTR, self.opened)
+        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def engine_stopped(self) -> None:
+        if self.opened is not None:
+            self.opened.close()
+            self.opened = None

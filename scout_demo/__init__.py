@@ -1,8 +1,10 @@
 """The built-in demo network: a generated campaign world served like Mastodon and Bluesky.
 
-``scout_demo.world`` builds the world (pure, deterministic); ``scout_demo.server``
-serves it on loopback (``DemoNetwork`` runs it in a subprocess).  Server names are
-loaded lazily so ``python -m scout_demo.server`` does not import itself twice.
+``scout_demo.world`` builds the world (pure, deterministic) from the text tables in
+``scout_demo/data``; ``scout_demo.httpd`` serves it on loopback and
+``scout_demo.network.DemoNetwork`` runs that in a subprocess.  Server names are loaded
+lazily so ``python -m scout_demo`` does not import them twice.  Uses ``crawler.core``
+at most (one-way layers).
 """
 
 from __future__ import annotations
@@ -33,8 +35,12 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("DemoNetwork", "write_demo_campaign", "start_servers", "DemoServers"):
-        from scout_demo import server
+    if name in ("DemoNetwork", "write_demo_campaign"):
+        from scout_demo import network
 
-        return getattr(server, name)
+        return getattr(network, name)
+    if name in ("start_servers", "DemoServers"):
+        from scout_demo import httpd
+
+        return getattr(httpd, name)
     raise AttributeError(name)

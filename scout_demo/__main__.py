@@ -1,5 +1,5 @@
-"""``python -m scout_demo --state PATH``: the same as ``python -m scout_demo.server``."""
+"""``python -m scout_demo --state PATH``: serve the demo network (see :mod:`scout_demo.httpd`)."""
 
-from scout_demo.server import main
+from scout_demo.httpd import main
 
 raise SystemExit(main())

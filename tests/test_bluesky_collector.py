@@ -56,9 +56,10 @@ def _collector(
     campaign: Campaign, store: Store, session_dir: Path, **kw: Any
 ) -> tuple[BlueskyCollector, PipelineChain]:
     chain = PipelineChain(store)
-    return BlueskyCollector(
-        campaign, chain, session_dir=session_dir, get_cursor=store.get_cursor, **kw
-    ), chain
+    collector = BlueskyCollector(
+        campaign, stats=chain.stats, cursors=store, session_dir=session_dir, **kw
+    )
+    return collector, chain
 
 
 def _fake_jwt(exp: float) -> str:
@@ -94,7 +95,7 @@ def test_session_kept_reused_refreshed_and_relogged(
 
         # 2. second run: the stored session is reused, no createSession
         c, chain = _collector(campaign, store, sessions)
-        c.run()
+        chain.process_many(c.run())
         chain.close()
         assert chain.stats.get_value("scout/bluesky/session_reused") == 1
         assert chain.stats.get_value("scout/bluesky/logins") is None
@@ -109,7 +110,7 @@ def test_session_kept_reused_refreshed_and_relogged(
         path.write_text(s.encode())
         c, chain = _collector(campaign, store, sessions)
         c.login()
-        c.search("tag:x", "#x")
+        chain.process_many(c.search("tag:x", "#x"))
         calls2 = _calls(net)
         assert calls2.get("com.atproto.server.refreshSession", 0) == (
             calls.get("com.atproto.server.refreshSession", 0) + 1
@@ -125,7 +126,7 @@ def test_session_kept_reused_refreshed_and_relogged(
         path.write_text(s.encode())
         c, chain = _collector(campaign, store, sessions)
         c.login()
-        c.search("tag:x", "#x")
+        chain.process_many(c.search("tag:x", "#x"))
         assert chain.stats.get_value("scout/bluesky/session_rejected") == 1
         assert chain.stats.get_value("scout/bluesky/logins") == 1
         assert _calls(net).get("com.atproto.server.createSession", 0) == created + 1
@@ -163,7 +164,7 @@ def test_tag_filter_sent_and_honoured(net: DemoNetwork, tmp_path: Path) -> None:
             return real(nsid, params=params, **kw)
 
         c.client.invoke_query = spy
-        c.run()
+        chain.process_many(c.run())
         chain.close()
         searches = [p for n, p in sent if n == "app.bsky.feed.searchPosts"]
         tags = campaign.campaign.hashtags
@@ -190,7 +191,7 @@ def test_rate_limit_honoured_against_demo(tmp_path: Path) -> None:
 
         with Store(tmp_path / "db.duckdb") as store:
             c, chain = _collector(campaign, store, tmp_path / "s", sleep=sleep)
-            c.run()
+            chain.process_many(c.run())
             chain.close()
             stats = chain.stats.get_stats()
             posts = store.count("posts")

@@ -57,7 +57,8 @@ def test_bad_lead_type_and_export_suffix(tmp_path: Path) -> None:
 
     Store(db).close()
     line = one_line_error(scout("leads", str(f), "--db", str(db), "--type", "fan", cwd=tmp_path))
-    assert "--type must be one of" in line
+    assert "--type" in line
+    assert "'fan' is not one of 'volunteer', 'influencer', 'intermediary', 'sponsor'" in line
     line = one_line_error(
         scout("export", str(f), "--db", str(db), "--out", str(tmp_path / "x.pdf"), cwd=tmp_path)
     )
@@ -81,6 +82,12 @@ def test_classify_rejects_bad_jsonl(tmp_path: Path) -> None:
 
 
 def test_usage_error_exit_2(tmp_path: Path) -> None:
-    proc = scout("crawl", cwd=tmp_path)
-    assert proc.returncode == 2
-    assert "Traceback" not in proc.stderr
+    line = one_line_error(scout("crawl", cwd=tmp_path))
+    assert line == "scout: error: Missing argument 'campaign'."
+    line = one_line_error(scout("leads", "c.toml", "--bogus", cwd=tmp_path))
+    assert line == "scout: error: No such option: --bogus"
+
+
+def test_forget_needs_an_account(tmp_path: Path) -> None:
+    line = one_line_error(scout("forget", " ", "--db", str(tmp_path / "f.duckdb"), cwd=tmp_path))
+    assert "give an account id, handle or profile URL" in line

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import urllib.error
 import urllib.request
@@ -20,6 +22,7 @@ from scout_demo.server import (
     DEMO_BSKY_PASSWORD,
     BlueskyApp,
     DemoNetwork,
+    start_servers,
     write_demo_campaign,
 )
 from scout_demo.world import DEMO_HASHTAGS, NOW, World, build_world
@@ -88,6 +91,27 @@ def test_world_is_deterministic() -> None:
     ]
     assert a.truth() != c.truth()
     assert all(p.created_at <= NOW for p in a.posts)
+
+
+def _world_digest(world: World) -> str:
+    doc = {
+        "a": [dataclasses.asdict(a) for a in world.accounts],
+        "p": [dataclasses.asdict(p) for p in world.posts],
+        "r": [dataclasses.asdict(r) for r in world.reblogs],
+        "cut": str(world.cut),
+        "truth": world.truth(["http://a", "http://b", "http://c", "http://d"]),
+    }
+    text = json.dumps(doc, default=str, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_world_is_the_same_as_before_the_data_moved_to_files() -> None:
+    # digest of the world the Python-literal tables generated (issue 7); the text tables
+    # now in scout_demo/data/*.json must generate it byte for byte
+    world = build_world(seed=7, n_accounts=300, n_posts=3000)
+    assert _world_digest(world) == (
+        "dae730693aa7985dba4eeb013b3479f17c8d4d29de92caffd131665dddd1ca7e"
+    )
 
 
 def test_world_size_and_coverage(world: World) -> None:
@@ -497,3 +521,19 @@ def test_shapes_match_recorded_responses(net: DemoNetwork) -> None:
     post_resp = _recorded("bluesky/bsky-social-2025/f_getposts.yml", "http_interactions")[0]
     real_post = json.loads(post_resp["body"]["string"])["posts"][0]
     assert set(real_post) - {"embed"} - set(found["posts"][0]) == set()
+
+
+def test_servers_report_the_ports_they_bound() -> None:
+    servers = start_servers(build_world(seed=7, n_accounts=300, n_posts=3000))
+    try:
+        state = servers.state()
+        urls = [*state["mastodon"], state["bluesky"]]
+        ports = [urlsplit(u).port for u in urls]
+        assert len(urls) == len(servers.world.instances) + 1
+        assert all(ports) and len(set(ports)) == len(ports)
+        assert ports == [s.server_address[1] for s in servers.servers]
+        status, headers, body = _get(state["mastodon"][0] + "/api/v1/instance")
+        assert status == 200 and body["uri"] == urlsplit(state["mastodon"][0]).netloc
+        assert "Date" in headers and "x-ratelimit-limit" in headers
+    finally:
+        servers.stop()

@@ -3,36 +3,36 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 import pytest
 
 from crawler.app.export import COLUMNS, ExportError, export_leads, neutralize, select_leads
+from crawler.db.store import Store
 from tests.support.fixtures import FIXTURES_DIR
 from tests.support.leads import (
     CAMPAIGN,
     FORMULAS,
     HOSTILE_NAME,
     PEOPLE,
-    build_db,
+    build_store,
 )
 
 
 @pytest.fixture
-def con() -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect(":memory:")
-    build_db(connection)
-    return connection
+def store() -> Iterator[Store]:
+    with build_store() as s:
+        yield s
 
 
 # --------------------------------------------------------------------------- select
 
 
-def test_select_leads_orders_by_type_then_rank(con: duckdb.DuckDBPyConnection) -> None:
-    df = select_leads(con, CAMPAIGN)
+def test_select_leads_orders_by_type_then_rank(store: Store) -> None:
+    df = select_leads(store, CAMPAIGN)
     assert list(df.columns) == list(COLUMNS)
     assert len(df) == len(PEOPLE)
     order = ["volunteer", "influencer", "intermediary", "sponsor"]
@@ -45,27 +45,27 @@ def test_select_leads_orders_by_type_then_rank(con: duckdb.DuckDBPyConnection) -
     assert not df["handle"].str.contains("luftbot|vdi").any()
 
 
-def test_select_leads_filters(con: duckdb.DuckDBPyConnection) -> None:
-    sponsors = select_leads(con, CAMPAIGN, lead_type="sponsor")
+def test_select_leads_filters(store: Store) -> None:
+    sponsors = select_leads(store, CAMPAIGN, lead_type="sponsor")
     assert set(sponsors["lead_type"]) == {"sponsor"} and len(sponsors) == 8
-    german = select_leads(con, CAMPAIGN, country="de")
+    german = select_leads(store, CAMPAIGN, country="de")
     assert set(german["country"]) == {"DE"}
     assert set(german["lead_type"]) == {"volunteer", "influencer", "intermediary", "sponsor"}
-    greek = select_leads(con, CAMPAIGN, country="EL")  # the EU's code for Greece
+    greek = select_leads(store, CAMPAIGN, country="EL")  # the EU's code for Greece
     assert list(greek["display_name"]) == ["Ελένη Παπαδοπούλου"]
-    both = select_leads(con, CAMPAIGN, lead_type="intermediary", country="PL")
+    both = select_leads(store, CAMPAIGN, lead_type="intermediary", country="PL")
     assert list(both["display_name"]) == ["Stowarzyszenie Czyste Powietrze"]
-    top2 = select_leads(con, CAMPAIGN, limit=2)
+    top2 = select_leads(store, CAMPAIGN, limit=2)
     assert len(top2) == 8 and set(top2["rank"]) == {1, 2}
-    assert select_leads(con, "another campaign").empty
+    assert select_leads(store, "another campaign").empty
 
 
-def test_select_leads_takes_values_as_parameters(con: duckdb.DuckDBPyConnection) -> None:
+def test_select_leads_takes_values_as_parameters(store: Store) -> None:
     hostile = "x' OR '1'='1"
-    assert select_leads(con, hostile).empty
-    assert select_leads(con, CAMPAIGN, country=hostile).empty
+    assert select_leads(store, hostile).empty
+    assert select_leads(store, CAMPAIGN, country=hostile).empty
     with pytest.raises(ExportError, match="unknown lead type"):
-        select_leads(con, CAMPAIGN, lead_type="volunteer' OR 1=1 --")
+        select_leads(store, CAMPAIGN, lead_type="volunteer' OR 1=1 --")
 
 
 # --------------------------------------------------------------------------- formats
@@ -79,10 +79,8 @@ def test_neutralize() -> None:
         assert neutralize(other) == other
 
 
-def test_csv_round_trip_with_bom_and_neutralized_formulas(
-    con: duckdb.DuckDBPyConnection, tmp_path: Path
-) -> None:
-    df = select_leads(con, CAMPAIGN)
+def test_csv_round_trip_with_bom_and_neutralized_formulas(store: Store, tmp_path: Path) -> None:
+    df = select_leads(store, CAMPAIGN)
     out = export_leads(df, tmp_path / "leads.csv")
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
@@ -106,12 +104,10 @@ def test_csv_round_trip_with_bom_and_neutralized_formulas(
     assert back["rank"].tolist() == df["rank"].tolist()
 
 
-def test_xlsx_sheets_style_and_neutralized_formulas(
-    con: duckdb.DuckDBPyConnection, tmp_path: Path
-) -> None:
+def test_xlsx_sheets_style_and_neutralized_formulas(store: Store, tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
-    df = select_leads(con, CAMPAIGN)
+    df = select_leads(store, CAMPAIGN)
     out = export_leads(df, tmp_path / "leads.XLSX")
     wb = load_workbook(out)
     assert wb.sheetnames == ["volunteer", "influencer", "intermediary", "sponsor", "README"]
@@ -152,18 +148,18 @@ def test_xlsx_sheets_style_and_neutralized_formulas(
     assert mallory and mallory[0][url_col - 1].hyperlink is None
 
 
-def test_xlsx_of_one_filtered_type(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+def test_xlsx_of_one_filtered_type(store: Store, tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
-    df = select_leads(con, CAMPAIGN, lead_type="sponsor", country="FR")
+    df = select_leads(store, CAMPAIGN, lead_type="sponsor", country="FR")
     out = export_leads(df, tmp_path / "fr-sponsors.xlsx")
     wb = load_workbook(out)
     assert wb.sheetnames == ["sponsor", "README"]
     assert [c.value for c in wb["sponsor"]["E"]][1:] == ["VéloCité SAS"]
 
 
-def test_parquet_keeps_raw_values(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    df = select_leads(con, CAMPAIGN)
+def test_parquet_keeps_raw_values(store: Store, tmp_path: Path) -> None:
+    df = select_leads(store, CAMPAIGN)
     out = export_leads(df, tmp_path / "leads.parquet")
     back = pd.read_parquet(out)
     assert list(back.columns) == list(COLUMNS)
@@ -187,12 +183,10 @@ def test_unknown_suffix_is_one_line_error(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_writes_atomically(
-    con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_writes_atomically(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "leads.csv"
     out.write_text("old, complete file\n", encoding="utf-8")
-    df = select_leads(con, CAMPAIGN)
+    df = select_leads(store, CAMPAIGN)
 
     def broken(self: pd.DataFrame, *args: Any, **kwargs: Any) -> None:
         Path(args[0]).write_text("half a fi", encoding="utf-8")
@@ -261,14 +255,12 @@ def test_recorded_account_round_trips_exactly(tmp_path: Path) -> None:
         assert back["reasons"] == f"public_figure; {acct['followers_count']:,} followers"
 
 
-def test_exported_files_get_ordinary_permissions(
-    con: duckdb.DuckDBPyConnection, tmp_path: Path
-) -> None:
+def test_exported_files_get_ordinary_permissions(store: Store, tmp_path: Path) -> None:
     import os
 
     mask = os.umask(0o022)
     try:
-        df = select_leads(con, CAMPAIGN, limit=1)
+        df = select_leads(store, CAMPAIGN, limit=1)
         for suffix in (".csv", ".xlsx", ".parquet"):
             out = export_leads(df, tmp_path / f"leads{suffix}")
             assert out.stat().st_mode & 0o777 == 0o644, suffix

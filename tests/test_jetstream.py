@@ -93,8 +93,9 @@ def test_replay_with_drop_and_cursor_resume(store: Store) -> None:
     app = FakeAppView()
     with ReplayServer(events, drop_after=drop_at) as server:
         consumer = _consumer(store, chain, server.url, client=app)
-        stats = consumer.run(duration=20, max_events=drop_at + replayed)
+        stats = {**consumer.run(duration=20, max_events=drop_at + replayed)}
     chain.close()
+    stats = {**chain.stats.get_stats(), **stats}
     assert stats["events"] == drop_at + replayed
 
     assert len(server.requests) >= 2, "the client did not reconnect"
@@ -203,12 +204,12 @@ def test_memory_stays_bounded_over_many_events(store: Store) -> None:
             )
     for ev in e.events:
         consumer.handle_event(ev)
-        assert consumer.held_count <= 50
-        assert len(consumer.profiles) <= 3
+        assert consumer.held.count <= 50
+        assert len(consumer.held.profiles) <= 3
     consumer._checkpoint()
     chain.close()
     assert store.count("posts") == len(range(0, 3000, 7))
-    assert consumer.held_count == 0
+    assert consumer.held.count == 0
 
 
 def test_profile_failure_holds_items_and_cursor(store: Store) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from crawler.app.live import LiveError, run_live
+from crawler.app.live import Flusher, LiveError, feed, run_live
 from crawler.core.config import Campaign
 from tests.support.cli import one_line_error, scout
 from tests.support.jetstream import ReplayServer, scenario
@@ -69,3 +69,29 @@ def test_nothing_to_follow_is_a_user_error(tmp_path: Path) -> None:
     f.write_text("[campaign]\nname='x'\nhashtags=['a']\n")
     line = one_line_error(scout("live", str(f), "--db", str(tmp_path / "x.duckdb"), cwd=tmp_path))
     assert "nothing to follow live" in line
+
+
+class _CountingChain:
+    """What a live source's items meet: keeps even numbers, counts flushes."""
+
+    def __init__(self) -> None:
+        self.flushes = 0
+
+    def process(self, item: int) -> int | None:
+        return item if item % 2 == 0 else None
+
+    def flush(self) -> None:
+        self.flushes += 1
+
+
+def test_flusher_flushes_only_when_due_and_feed_flushes_at_the_end() -> None:
+    chain = _CountingChain()
+    flusher = Flusher(chain, every=60)
+    flusher.tick()
+    assert chain.flushes == 0 and not flusher.due()
+    flusher.last -= 61  # a minute later
+    assert flusher.due()
+    flusher.tick()
+    assert chain.flushes == 1 and not flusher.due()
+    assert feed(flusher, range(5)) == 3  # 0, 2, 4 kept
+    assert chain.flushes == 2  # not due meanwhile; once at the end

@@ -1,22 +1,37 @@
 """RateLimitMiddleware budgets, without a network: header attribution between the API
 budget and Mastodon's separate paging budget, requests in flight, and a simulated server
 that throttles like rack-attack (epoch-aligned windows, headers of the most limited
-throttle) driven by concurrent requests."""
+throttle) driven by concurrent requests through download slots that the middleware
+holds and paces."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta
+from email.utils import formatdate
+from types import SimpleNamespace
+from typing import Any, cast
 
 from scrapy import Request
+from scrapy.core.downloader import Slot
 from scrapy.http import Response
+from scrapy.settings import Settings
+from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.core.ratelimit import RateLimit
 from crawler.fetch.middlewares import Bucket, RateLimitMiddleware, is_paging_request
 from pipelines.stats import Stats
 
 NOW = datetime(2026, 8, 1, 13, 55, 0, tzinfo=UTC)
+
+
+def _middleware(**overrides: object) -> RateLimitMiddleware:
+    """The middleware with the project's settings (the one place of their defaults)."""
+    settings = Settings()
+    settings.setmodule("crawler.fetch.settings")
+    settings.update(overrides)
+    return RateLimitMiddleware(settings, Stats())
 
 
 def test_paging_requests_are_api_requests_with_an_id_bound() -> None:
@@ -52,8 +67,11 @@ def test_bucket_counts_in_flight_and_ignores_late_answers() -> None:
     assert b.remaining == 300 and b.reset_at == NOW + timedelta(seconds=660)
 
 
-def _response(req: Request, status: int, limit: int, remaining: int, reset: datetime) -> Response:
+def _response(
+    req: Request, status: int, limit: int, remaining: int, reset: datetime, date: str = ""
+) -> Response:
     headers = {
+        "Date": date or formatdate(usegmt=True),
         "X-RateLimit-Limit": str(limit),
         "X-RateLimit-Remaining": str(remaining),
         "X-RateLimit-Reset": reset.isoformat().replace("+00:00", "Z"),
@@ -62,28 +80,32 @@ def _response(req: Request, status: int, limit: int, remaining: int, reset: date
 
 
 def test_paging_headers_go_to_the_budget_they_describe() -> None:
-    mw = RateLimitMiddleware(Stats(), reserve=1)
+    mw = _middleware(SCOUT_RATELIMIT_RESERVE=1)
     base = "https://mastodon.example"
     api_reset = datetime.now(UTC) + timedelta(seconds=200)
     paging_reset = datetime.now(UTC) + timedelta(seconds=700)
+    date = formatdate(usegmt=True)  # one server second for the three answers
 
     async def go() -> None:
         first = Request(f"{base}/api/v1/timelines/tag/x?limit=40")
-        await mw.process_request(first)
-        await mw.process_response(first, _response(first, 200, 300, 250, api_reset))
+        mw.process_request(first)
+        mw.process_response(first, _response(first, 200, 300, 250, api_reset, date))
         page = Request(f"{base}/api/v1/timelines/tag/x?limit=40&max_id=99")
-        await mw.process_request(page)
+        mw.process_request(page)
         # paging is the more limited throttle: its headers come back
-        await mw.process_response(page, _response(page, 200, 300, 20, paging_reset))
+        mw.process_response(page, _response(page, 200, 300, 20, paging_reset, date))
         again = Request(f"{base}/api/v1/timelines/tag/x?limit=40&max_id=50")
-        await mw.process_request(again)
+        mw.process_request(again)
         # api is the more limited one now
-        await mw.process_response(again, _response(again, 200, 300, 9, api_reset))
+        mw.process_response(again, _response(again, 200, 300, 9, api_reset, date))
 
     asyncio.run(go())
     budget = mw.hosts["mastodon.example"]
-    assert (budget.paging.remaining, budget.paging.reset_at) == (20, paging_reset)
-    assert (budget.api.remaining, budget.api.reset_at) == (9, api_reset)
+    # resets moved onto our clock by the Date header: never early, less than 1 s late
+    offset = timedelta(seconds=mw.offsets["mastodon.example"])
+    assert timedelta(0) <= offset < timedelta(seconds=1)
+    assert (budget.paging.remaining, budget.paging.reset_at) == (20, paging_reset + offset)
+    assert (budget.api.remaining, budget.api.reset_at) == (9, api_reset + offset)
     assert budget.paging.available() == 19  # one more paging request answered since
 
 
@@ -116,19 +138,57 @@ class RackAttack:
         return _response(req, 200, limit, left, reset_at)
 
 
+class Downloader:
+    """Download slots with Scrapy's dispatch rule (``Downloader._process_queue``): in
+    order, nothing before ``lastseen + delay``, then one per ``delay``, at most
+    ``concurrency`` at a time. The middleware paces by setting these."""
+
+    def __init__(self) -> None:
+        self.slots: dict[str, Slot] = {}
+        self.locks: dict[str, asyncio.Lock] = {}
+        self.engine = SimpleNamespace(downloader=self)
+        self.spider = None
+
+    def get_slot_key(self, request: Request) -> str:
+        return str(request.meta.get("download_slot") or urlparse_cached(request).netloc)
+
+    def _get_slot(self, request: Request) -> tuple[str, Slot]:
+        key = self.get_slot_key(request)
+        return key, self.slots.setdefault(key, Slot(4, 0.0, 0.0))
+
+    async def fetch(self, mw: RateLimitMiddleware, request: Request, server: RackAttack) -> Any:
+        mw.process_request(request)
+        key, slot = self._get_slot(request)
+        async with self.locks.setdefault(key, asyncio.Lock()):  # in order
+            while len(slot.transferring) >= slot.concurrency or (
+                slot.delay and time.monotonic() < slot.lastseen + slot.delay
+            ):
+                await asyncio.sleep(0.002)
+            slot.lastseen = time.monotonic()
+            slot.transferring.add(request)
+        await asyncio.sleep(0.005)  # the network
+        response = server.answer(request)
+        mw.response_downloaded(response, request)  # before the slot sends the next
+        slot.transferring.discard(request)
+        return mw.process_response(request, response)
+
+
 def test_concurrent_walks_never_exceed_either_budget() -> None:
     server = RackAttack(api=(12, 1.0), paging=(5, 2.0))
-    mw = RateLimitMiddleware(
-        Stats(), reserve=1, paging_limit=5, paging_window=2.0, skew=0.02, max_429_retries=0
+    mw = _middleware(
+        SCOUT_RATELIMIT_RESERVE=1,
+        SCOUT_PAGING_LIMIT=5,
+        SCOUT_PAGING_WINDOW=2.0,
+        SCOUT_429_RETRIES=0,
     )
+    downloader = Downloader()
+    mw.crawler = cast(Any, downloader)
 
     async def walk(tag: str, pages: int) -> None:
         url = f"http://127.0.0.1:9/api/v1/timelines/tag/{tag}?limit=40"
         for i in range(pages):
             req = Request(url + (f"&max_id={1000 - i}" if i else ""))
-            await mw.process_request(req)
-            await asyncio.sleep(0.005)  # the network
-            out = await mw.process_response(req, server.answer(req))
+            out = await downloader.fetch(mw, req, server)
             assert isinstance(out, Response) and out.status == 200
 
     async def go() -> None:

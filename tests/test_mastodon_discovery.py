@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from crawler.core.net import base_url
 from crawler.db.store import Store
 from crawler.mastodon.discovery import (
     InstanceRegistry,
-    base_of,
     may_crawl,
     nodeinfo_href,
     nodeinfo_software,
@@ -18,12 +18,12 @@ from crawler.mastodon.discovery import (
 NOW = datetime(2026, 8, 1, 12, 0, tzinfo=UTC)
 
 
-def test_base_of_actor_uris() -> None:
-    assert base_of("https://Eu.Social/users/alice") == "https://eu.social"
-    assert base_of("http://127.0.0.1:3001/users/bob") == "http://127.0.0.1:3001"
-    assert base_of("https://user:pw@evil.example/users/x") is None
-    assert base_of("ftp://x.example/a") is None
-    assert base_of(None) is None
+def test_base_url_of_actor_uris() -> None:
+    assert base_url("https://Eu.Social/users/alice") == "https://eu.social"
+    assert base_url("http://127.0.0.1:3001/users/bob") == "http://127.0.0.1:3001"
+    assert base_url("https://user:pw@evil.example/users/x") is None
+    assert base_url("ftp://x.example/a") is None
+    assert base_url(None) is None
 
 
 def test_posts_cannot_steer_the_crawler_to_private_addresses() -> None:

@@ -255,13 +255,15 @@ def test_authenticated_search_and_lookup(
     assert client.lookup("nobody-here") is None
     with Store(tmp_path / "s.duckdb") as store:
         chain = PipelineChain(store, respect_opt_outs=False)
-        found = client.collect(cfg, chain, max_pages=3)
+        chain.process_many(client.collect(cfg, chain.stats, max_pages=3))
+        found = chain.stats.get_value("scout/mastodon/search_statuses")
         assert found >= 40
         # accounts are refreshed at most once a run: the search already did
-        assert client.refresh_accounts(["bob", "alice"], chain) == 0
+        assert chain.process_many(client.refresh_accounts(["bob", "alice"], chain.stats)) == 0
         chain.close()
         later = PipelineChain(store, respect_opt_outs=False)
-        assert client.refresh_accounts(["bob", "alice", "nobody-here"], later) == 2
+        refreshed = client.refresh_accounts(["bob", "alice", "nobody-here"], later.stats)
+        assert later.process_many(refreshed) == 2
         later.close()
         n, distinct = store.con.execute(
             "SELECT count(*), count(DISTINCT post_id) FROM posts"
@@ -276,6 +278,7 @@ def test_live_streams_feed_the_pipelines(
 ) -> None:
     import threading
 
+    from crawler.app.live import follow_mastodon
     from crawler.db.store import Store
     from crawler.mastodon.live import MastodonLive
     from pipelines.chain import PipelineChain
@@ -283,14 +286,18 @@ def test_live_streams_feed_the_pipelines(
     cfg = _token_campaign(mock, tmp_path / "c.toml", monkeypatch)
     with Store(tmp_path / "s.duckdb") as store:
         chain = PipelineChain(store, respect_opt_outs=False)
-        live = MastodonLive(cfg, chain, timeout=10, flush_every=0.5)
+        live = MastodonLive(cfg, chain.stats, timeout=10)
         stop = threading.Event()
         result: list[int] = []
-        worker = threading.Thread(target=lambda: result.append(live.run(stop, max_events=2)))
+
+        def follow() -> None:
+            result.append(follow_mastodon(live, chain, stop, max_events=2, flush_every=0.5))
+
+        worker = threading.Thread(target=follow)
         worker.start()
         deadline = time.monotonic() + 20
         try:
-            time.sleep(1.5)  # the streams connect
+            assert live.connected.wait(20), "the streams did not connect"
             _post(mock, "bob-token", "Streaming now #cleanaireci")
             _post(mock, "bob-token", "Off topic, no tag")
             _post(mock, "alice-token", "And again #CleanAirECI #cleanairnow")

@@ -7,8 +7,8 @@ import spacy
 from spacy.language import Language
 
 import nlp.components  # noqa: F401  (registers the factory)
-from nlp.components import Evidence, decide
 from crawler.core.vocab import EU_LANGUAGES
+from nlp.components import Evidence, decide
 from nlp.lexicon import load_lexicon
 
 

@@ -10,16 +10,17 @@ from typing import Any
 
 import pytest
 
+from crawler.bluesky.facets import facets_to_parts
 from crawler.bluesky.parse import (
     account_id_of,
     did_of_uri,
-    facets_to_parts,
     parse_post_record,
     parse_post_view,
     parse_profile,
-    parse_timestamp,
     post_id_of,
 )
+from crawler.core.errors import ParseError
+from crawler.core.text import parse_timestamp
 from tests.support.fixtures import FIXTURES_DIR, fixture_params, json_bodies, require, walk_dicts
 
 NOW = datetime(2026, 8, 1, 14, 0, tzinfo=UTC)
@@ -308,3 +309,150 @@ def test_uri_helpers_and_timestamps() -> None:
     assert parse_timestamp("2024-02-22T19:58:13.903293+00:00") is not None
     assert parse_timestamp("yesterday") is None
     assert parse_timestamp(None) is None
+
+
+# --- broken records: the public parsers raise exactly ParseError ---------------------
+DELETE = object()
+
+
+def broken(doc: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A deep copy of ``doc`` with the key at the dotted ``path`` set to ``value`` (or
+    deleted when ``value`` is DELETE); a numeric part indexes a list."""
+    doc = copy.deepcopy(doc)
+    *parents, last = path.split(".")
+    node: Any = doc
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    key: Any = int(last) if isinstance(node, list) else last
+    if value is DELETE:
+        del node[key]
+    else:
+        node[key] = value
+    return doc
+
+
+def quoting_view() -> dict[str, Any]:
+    """A real postView (getQuotes) with mention and tag facets, a quote and its view."""
+    view: dict[str, Any] = first_body(BSKY / "f_getquotes.yml")["posts"][0]
+    return view
+
+
+def jetstream_reply() -> tuple[str, dict[str, Any]]:
+    """``(uri, record)`` of the recorded Jetstream reply."""
+    path = require(FIXTURES_DIR / "bluesky/jetstream/golden_v1.jsonl")
+    for line in path.read_text(encoding="utf-8").splitlines():
+        e = json.loads(line) if line else {}
+        commit = e.get("commit") or {}
+        if commit.get("collection") == "app.bsky.feed.post" and "reply" in commit.get("record", {}):
+            return f"at://{e['did']}/app.bsky.feed.post/{commit['rkey']}", commit["record"]
+    pytest.skip("no Jetstream reply recorded")
+
+
+def assert_only_parse_error(call: Any) -> None:
+    with pytest.raises(ParseError) as info:
+        call()
+    assert info.type is ParseError
+
+
+BAD_AT_URI = "at://did:plc:5c2r73erhng4bszmxlfdtscf/app.bsky.feed.post/3lc5 c5qv"
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("did", DELETE),
+        ("did", 42),
+        ("did", "chriskenny.bsky.social"),  # a handle is no DID
+        ("did", None),
+    ],
+)
+def test_broken_profile_raises_parse_error(path: str, value: Any) -> None:
+    view = first_body(BSKY / "a_profile.yml")["profiles"][0]
+    assert_only_parse_error(lambda: parse_profile(broken(view, path, value), NOW))
+
+
+@pytest.mark.parametrize("view", [None, [], "did:plc:x", 7])
+def test_profile_of_wrong_type_raises_parse_error(view: Any) -> None:
+    assert_only_parse_error(lambda: parse_profile(view, NOW))
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("uri", DELETE),
+        ("uri", 12345),
+        ("uri", "https://bsky.app/profile/randvegan.bsky.social/post/3lc5cgqmuhc2v"),
+        ("uri", "at://did:plc:abc/app.bsky.feed.post/3k 7"),  # a space: no AT URI
+        ("uri", "at:// did:plc:5c2r73erhng4bszmxlfdtscf"),
+        ("record", DELETE),
+        ("record", "This is my first post"),
+        ("author", DELETE),
+        ("author", "did:plc:5c2r73erhng4bszmxlfdtscf"),
+        ("author.did", DELETE),
+        ("author.did", ["did:plc:x"]),
+        ("record.tags", 5),  # a list of strings in the lexicon
+        ("record.embed.record.uri", BAD_AT_URI),  # the quoted post
+        ("record.reply", {"parent": {"uri": BAD_AT_URI, "cid": "x"}}),
+    ],
+)
+def test_broken_post_view_raises_parse_error(path: str, value: Any) -> None:
+    view = broken(quoting_view(), path, value)
+    assert_only_parse_error(lambda: parse_post_view(view, NOW, "bsky.social"))
+
+
+@pytest.mark.parametrize("view", [None, [], "at://did:plc:x/app.bsky.feed.post/1"])
+def test_post_view_of_wrong_type_raises_parse_error(view: Any) -> None:
+    assert_only_parse_error(lambda: parse_post_view(view, NOW, "bsky.social"))
+
+
+@pytest.mark.parametrize(
+    ("uri", "path", "value"),
+    [
+        (None, "text", "ok"),  # no URI at all
+        (42, "text", "ok"),
+        ("at://randvegan.bsky.social/app.bsky.feed.post/3lc5", "text", "ok"),  # no DID
+        ("at://did:plc:abc/app.bsky.feed.post/3k 7", "text", "ok"),
+        ("", "tags", 3.5),  # a list of strings in the lexicon
+        ("", "reply.parent.uri", BAD_AT_URI),
+        ("", "reply.parent.uri", "at://did:plc:x/app.bsky.feed.post/a#b c"),
+    ],
+)
+def test_broken_post_record_raises_parse_error(uri: Any, path: str, value: Any) -> None:
+    real_uri, record = jetstream_reply()
+    record = broken(record, path, value)
+    assert_only_parse_error(
+        lambda: parse_post_record(real_uri if uri == "" else uri, record, NOW, "jetstream")
+    )
+
+
+@pytest.mark.parametrize("record", [None, [], "Try RSV for a good time !!"])
+def test_post_record_of_wrong_type_raises_parse_error(record: Any) -> None:
+    uri, _ = jetstream_reply()
+    assert_only_parse_error(lambda: parse_post_record(uri, record, NOW, "jetstream"))
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("record.facets", {"index": {"byteStart": 28, "byteEnd": 46}}),  # not a list
+        ("record.facets.0", "junk"),
+        ("record.facets.0.index", [28, 46]),
+        ("record.facets.0.index.byteEnd", 4096),
+        ("record.facets.0.index.byteStart", "28"),
+        ("record.facets.0.features", 5),
+        ("record.facets.0.features", {"$type": "app.bsky.richtext.facet#mention"}),
+        ("record.facets.0.features.0.did", "bskyr.bsky.social"),  # a handle, no DID
+        ("record.facets.0.features.0.$type", "app.bsky.richtext.facet#unknown"),
+    ],
+)
+def test_bad_facets_are_skipped_in_a_real_post(path: str, value: Any) -> None:
+    """A malformed facet never fails the post: it is left out, as if it were absent."""
+    view = quoting_view()
+    without = copy.deepcopy(view)
+    if path == "record.facets":
+        without["record"]["facets"] = []
+    else:
+        del without["record"]["facets"][0]
+    parsed = parse_post_view(broken(view, path, value), NOW, "bsky.social")
+    assert parsed == parse_post_view(without, NOW, "bsky.social")
+    assert "bskyr.bsky.social" not in parsed.posts[-1].mentions  # the first facet's

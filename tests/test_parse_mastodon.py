@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
+from crawler.core.errors import ParseError
 from crawler.core.items import AccountItem, ParsedStatus
+from crawler.core.net import host_key
 from crawler.mastodon.parse import (
     account_id_of,
-    instance_host_of,
     next_max_id,
     parse_account,
     parse_link_header,
@@ -45,7 +46,7 @@ def is_account(d: dict[str, Any]) -> bool:
 
 
 def host(rec: RecordedResponse) -> str:
-    return instance_host_of(rec.uri)
+    return host_key(rec.uri)
 
 
 def responses(path: Path) -> list[tuple[str, Any]]:
@@ -270,11 +271,11 @@ def test_status_without_uri_raises_naming_it() -> None:
     _, page = body(DEV / "test_hashtag_tl.yaml", "/timelines/tag/hoot")
     status = copy.deepcopy(page[0])
     del status["uri"]
-    with pytest.raises(ValueError, match="uri"):
+    with pytest.raises(ParseError, match="uri"):
         parse_status(status, "localhost:3000", NOW)
     status = copy.deepcopy(page[0])
     status["account"] = None
-    with pytest.raises(ValueError, match="account"):
+    with pytest.raises(ParseError, match="account"):
         parse_status(status, "localhost:3000", NOW)
 
 
@@ -344,13 +345,13 @@ def test_identity_helpers() -> None:
     assert qualified_handle("alice", "mastodon.social") == "alice@mastodon.social"
     assert qualified_handle("alice@Example.ORG", "mastodon.social") == "alice@example.org"
     assert qualified_handle("@bob", "127.0.0.1:39401") == "bob@127.0.0.1:39401"
-    assert instance_host_of("http://127.0.0.1:39401") == "127.0.0.1:39401"
-    assert instance_host_of("https://Mastodon.Social/") == "mastodon.social"
+    assert host_key("http://127.0.0.1:39401") == "127.0.0.1:39401"
+    assert host_key("https://Mastodon.Social/") == "mastodon.social"
     assert account_id_of({"uri": "https://a.eu/users/x", "url": "https://a.eu/@x"}) == (
         "mastodon:https://a.eu/users/x"
     )
     assert account_id_of({"url": "https://a.eu/@x"}) == "mastodon:https://a.eu/@x"
-    with pytest.raises(ValueError):
+    with pytest.raises(ParseError):
         account_id_of({"id": "1"})
 
 

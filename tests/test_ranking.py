@@ -18,9 +18,9 @@ import pytest
 
 from crawler.app.ranking import WEIGHTS, rank
 from crawler.core.config import Campaign
-from crawler.core.vocab import threshold
 from crawler.core.items import AccountItem, InteractionItem, PostItem
 from crawler.core.matching import CampaignMatcher
+from crawler.core.vocab import threshold
 from crawler.db.store import Store
 from tests.support.fixtures import SHARED_DIR
 
@@ -455,3 +455,16 @@ def test_empty_campaign_ranks_nothing(tmp_path: Path) -> None:
         leads = rank(s, campaign(), now=NOW)
         assert leads.empty
         assert s.count("campaign_countries") == 27
+
+
+def test_every_lead_is_its_own_identity_with_its_scope(store: Store) -> None:
+    store.con.execute("UPDATE accounts SET scope = 'national' WHERE handle = 'jour@eu.social'")
+    rank(store, campaign(), now=NOW)
+    rows = store.con.execute(
+        "SELECT account_id, identity_id, handle, handles, scope FROM leads WHERE campaign = ?",
+        [CAMPAIGN],
+    ).fetchall()
+    assert rows
+    for account_id, identity_id, handle, handles, scope in rows:
+        assert identity_id == account_id and handles == [handle]
+        assert scope == ("national" if handle == "jour@eu.social" else None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,29 +20,34 @@ from crawler.app.report import (
     declared_weights,
     safe_href,
 )
+from crawler.db.store import Store
 from tests.support.leads import (
     CAMPAIGN,
     HOSTILE_HANDLE,
     HOSTILE_NAME,
     NOW,
-    build_db,
-    create_schema,
+    build_store,
     make_campaign,
 )
 
 
 @pytest.fixture(scope="module")
-def con() -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect(":memory:")
-    build_db(connection)
-    return connection
+def store() -> Iterator[Store]:
+    with build_store() as s:
+        yield s
 
 
 @pytest.fixture(scope="module")
-def report(con: duckdb.DuckDBPyConnection, tmp_path_factory: pytest.TempPathFactory) -> str:
+def con(store: Store) -> duckdb.DuckDBPyConnection:
+    """The store's connection, for the tests' own look-ups."""
+    return store.con
+
+
+@pytest.fixture(scope="module")
+def report(store: Store, tmp_path_factory: pytest.TempPathFactory) -> str:
     campaign = make_campaign(signatures={"DE": 70_000, "FR": 12_000, "MT": 4_000})
     out = tmp_path_factory.mktemp("report") / "report.html"
-    assert build_report(con, campaign, out, top_n=20, now=NOW) == out
+    assert build_report(store, campaign, out, top_n=20, now=NOW) == out
     return out.read_text(encoding="utf-8")
 
 
@@ -217,9 +223,8 @@ def test_safe_href() -> None:
 
 
 def test_report_of_an_empty_database(tmp_path: Path) -> None:
-    con = duckdb.connect(":memory:")
-    create_schema(con)
-    out = build_report(con, make_campaign(), tmp_path / "sub" / "empty.html")
+    with Store(":memory:") as empty:
+        out = build_report(empty, make_campaign(), tmp_path / "sub" / "empty.html")
     page = out.read_text(encoding="utf-8")
     assert CAMPAIGN in page and "<script" not in page
     assert "No crawl run recorded" in page
@@ -229,10 +234,10 @@ def test_report_of_an_empty_database(tmp_path: Path) -> None:
 
 
 def test_report_generated_time_defaults_to_now(
-    con: duckdb.DuckDBPyConnection, tmp_path: Path
+    store: Store, con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
     before = datetime.now(UTC).replace(second=0, microsecond=0)
-    page = build_report(con, make_campaign(), tmp_path / "r.html", top_n=1).read_text("utf-8")
+    page = build_report(store, make_campaign(), tmp_path / "r.html", top_n=1).read_text("utf-8")
     after = datetime.now(UTC)
     match = re.search(r"generated (\d{4}-\d\d-\d\d \d\d:\d\d) UTC", page)
     assert match

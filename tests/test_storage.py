@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from crawler.app.forget import forget, forget_keys
 from crawler.core.items import AccountItem, InteractionItem, PostItem, ProfileField
 from crawler.core.matching import CampaignMatcher
 from crawler.db import schema
@@ -399,7 +400,7 @@ def test_forget_removes_everywhere(store: Store) -> None:
         [alice.account_id],
     )
     assert not store.is_forgotten(alice.account_id, alice.handle)
-    counts = store.forget("https://eu.social/@alice")
+    counts = forget(store, "https://eu.social/@alice")
     assert counts["accounts"] == 1 and counts["posts"] == 1
     assert counts["interactions"] == 2 and counts["leads"] == 1
     assert counts["account_campaign"] == 1 and counts["campaign_posts"] == 1
@@ -434,12 +435,12 @@ def test_forget_removes_everywhere(store: Store) -> None:
 
 
 def test_forget_before_collection(store: Store) -> None:
-    counts = store.forget("@carol@bees.social")
+    counts = forget(store, "@carol@bees.social")
     assert counts["accounts"] == 0 and counts["forgotten"] >= 1
     assert store.is_forgotten("mastodon:https://bees.social/users/carol", "carol@bees.social")
-    store.forget("did:plc:abc123")
+    forget(store, "did:plc:abc123")
     assert store.is_forgotten("bluesky:did:plc:abc123")
-    store.forget("https://bsky.app/profile/dora.bsky.social")
+    forget(store, "https://bsky.app/profile/dora.bsky.social")
     assert store.is_forgotten("bluesky:did:plc:zzz", "Dora.bsky.social")
 
 
@@ -565,3 +566,28 @@ def test_campaign_texts_and_account_campaign(store: Store) -> None:
     assert store.con.execute(
         "SELECT account_id, stance, campaign_posts, last_post_at FROM account_campaign"
     ).fetchall() == [(orig.account_id, "supports", 1, T0)]
+
+
+@pytest.mark.parametrize(
+    ("who", "keys"),
+    [
+        ("mastodon:https://eu.social/users/a", ["mastodon:https://eu.social/users/a"]),
+        ("did:plc:abc", ["bluesky:did:plc:abc"]),
+        ("@Alice@EU.social", ["alice@eu.social"]),
+        ("https://eu.social/@alice", ["mastodon:https://eu.social/@alice", "alice@eu.social"]),
+        ("https://eu.social/@bob@other.org/", ["mastodon:https://eu.social/@bob@other.org", "bob@other.org"]),
+        ("https://eu.social/users/carl", ["mastodon:https://eu.social/users/carl", "carl@eu.social"]),
+        ("https://bsky.app/profile/Dora.bsky.social", ["dora.bsky.social"]),
+        ("https://bsky.app/profile/did:plc:zz", ["bluesky:did:plc:zz"]),
+    ],
+)  # fmt: skip
+def test_forget_keys_of_what_a_user_types(who: str, keys: list[str]) -> None:
+    assert forget_keys(who) == keys
+
+
+def test_store_forget_takes_resolved_keys(store: Store) -> None:
+    with pytest.raises(ValueError, match="give an account id"):
+        store.forget(["  "])
+    counts = store.forget(["bluesky:did:plc:q1", "Q1.bsky.social"])
+    assert counts["forgotten"] == 2
+    assert store.is_forgotten("bluesky:did:plc:q1") and store.is_forgotten("x", "q1.bsky.social")

@@ -19,18 +19,18 @@ from typing import Any
 import pandas as pd
 
 from crawler.core.config import Campaign
+from crawler.core.errors import UserError
 from crawler.core.progress import CrawlProgress
 from crawler.core.progress import current as current_progress
 from crawler.core.progress import step as progress_step
 from crawler.db.store import Store
-from pipelines.base import register_store, release_store
 from pipelines.chain import PipelineChain
 from pipelines.stats import Stats
 
 logger = logging.getLogger(__name__)
 
 
-class CrawlLocked(Exception):
+class CrawlLocked(UserError):
     """Another crawl of the same campaign holds the lock (one line)."""
 
 
@@ -89,16 +89,35 @@ def _scrapy_settings(db: Path, campaign: Campaign, log_level: str) -> Any:
     return settings
 
 
-def collect_mastodon(campaign: Campaign, db: Path, log_level: str = "WARNING") -> dict[str, Any]:
-    """Run the Mastodon spider in this process (Scrapy's reactor starts once per process)."""
+def collect_mastodon(
+    campaign: Campaign,
+    db: Path,
+    log_level: str = "WARNING",
+    *,
+    store: Store | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Run the Mastodon spider in this process (Scrapy's reactor starts once per process)
+    with the run's ``store`` handed on the crawler; ``overrides`` are settings of this
+    run (tests, benchmarks). Without a store one is opened (and closed) here."""
     from scrapy.crawler import CrawlerProcess
 
+    from crawler.core.protocols import STORE_ATTR
     from spiders.mastodon_tags import MastodonTagSpider
 
-    process = CrawlerProcess(_scrapy_settings(db, campaign, log_level))
+    settings = _scrapy_settings(db, campaign, log_level)
+    for name, value in (overrides or {}).items():
+        settings.set(name, value, priority="cmdline")
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(MastodonTagSpider)
-    process.crawl(crawler, campaign=campaign, db=str(db))
-    process.start()
+    own = Store(db) if store is None else None
+    setattr(crawler, STORE_ATTR, store if store is not None else own)
+    try:
+        process.crawl(crawler, campaign=campaign)
+        process.start()
+    finally:
+        if own is not None:
+            own.close()
     assert crawler.stats is not None
     return dict(crawler.stats.get_stats())
 
@@ -108,7 +127,7 @@ def collect_bluesky(campaign: Campaign, store: Store, session_dir: Path) -> dict
 
     chain = PipelineChain(store, Stats(), respect_opt_outs=campaign.privacy.respect_opt_outs)
     collector = BlueskyCollector(
-        campaign, chain, session_dir=session_dir, get_cursor=store.get_cursor
+        campaign, stats=chain.stats, cursors=store, session_dir=session_dir
     )
     stop = threading.Event()
 
@@ -122,7 +141,7 @@ def collect_bluesky(campaign: Campaign, store: Store, session_dir: Path) -> dict
     watcher = threading.Thread(target=show_progress, name="bluesky-progress", daemon=True)
     watcher.start()
     try:
-        collector.run()
+        chain.process_many(collector.run())
     finally:
         stop.set()
         watcher.join(timeout=2)
@@ -146,10 +165,10 @@ def collect_mastodon_search(campaign: Campaign, store: Store) -> dict[str, Any]:
         return {}
     chain = PipelineChain(store, Stats(), respect_opt_outs=campaign.privacy.respect_opt_outs)
     try:
-        read = client.collect(campaign, chain)
+        chain.process_many(client.collect(campaign, chain.stats))
     finally:
         chain.close()
-    return {**chain.stats.get_stats(), "scout/mastodon/search_statuses": read}
+    return {"scout/mastodon/search_statuses": 0, **chain.stats.get_stats()}
 
 
 def classify_accounts(store: Store, *, only_new: bool = False) -> int:
@@ -254,7 +273,6 @@ def run_crawl(
     session_dir = session_dir or db.parent / ".sessions"
     with campaign_lock(db, campaign.name), CrawlProgress(enabled=show_progress):
         store = Store(db)
-        register_store(db, store)
         try:
             interrupted = store.mark_interrupted(campaign.name)
             if interrupted:
@@ -265,7 +283,7 @@ def run_crawl(
             failures: list[str] = []
             try:
                 if campaign.mastodon is not None:
-                    _merge(stats, collect_mastodon(campaign, db, log_level), "mastodon")
+                    _merge(stats, collect_mastodon(campaign, db, log_level, store=store), "mastodon")
                     if campaign.mastodon.token:
                         _merge(stats, collect_mastodon_search(campaign, store), "mastodon-api")
                 if campaign.bluesky is not None:
@@ -318,5 +336,4 @@ def run_crawl(
             )
             return result
         finally:
-            release_store(db)
             store.close()

@@ -1,25 +1,44 @@
-"""``scout demo``: the whole job, offline, against the built-in demo network."""
+"""``scout demo``: the whole job, offline, against the built-in demo network.
+
+``run_demo`` starts :class:`scout_demo.network.DemoNetwork` (imported lazily: the demo
+network sits beside the product, not below it), crawls it, writes the lead exports and
+the report, and returns the files written.  It prints progress on the console it is
+given; the crawl summary is the caller's to print, through ``on_crawl``.
+"""
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from crawler.core.config import load_campaign
+from crawler.core.config import Campaign, load_campaign
+from crawler.core.vocab import LEAD_TYPES
 
-LEAD_TYPES = ("volunteer", "influencer", "intermediary", "sponsor")
+if TYPE_CHECKING:
+    from crawler.app.crawl import CrawlResult
+    from crawler.db.store import Store
+
+# Called once the crawl is done, with the result, the open store and the campaign.
+OnCrawl = Callable[["CrawlResult", "Store", Campaign], None]
 
 
-def run_demo(out_dir: Path, *, console: Console, verbose: bool = False) -> dict[str, Path]:
+def run_demo(
+    out_dir: Path,
+    *,
+    console: Console,
+    verbose: bool = False,
+    on_crawl: OnCrawl | None = None,
+) -> dict[str, Path]:
     from crawler.app.crawl import run_crawl
     from crawler.app.export import export_leads, select_leads
     from crawler.app.report import build_report
-    from crawler.cli import print_crawl_summary
     from crawler.db.store import Store
-    from scout_demo.server import DemoNetwork, write_demo_campaign
+    from scout_demo.network import DemoNetwork, write_demo_campaign
 
     out_dir.mkdir(parents=True, exist_ok=True)
     db = out_dir / "demo.duckdb"
@@ -44,13 +63,14 @@ def run_demo(out_dir: Path, *, console: Console, verbose: bool = False) -> dict[
         )
     written: dict[str, Path] = {}
     with Store(db) as store:
-        print_crawl_summary(result, store, cfg)
+        if on_crawl is not None:
+            on_crawl(result, store, cfg)
         for lead_type in LEAD_TYPES:
-            df = select_leads(store.con, cfg.name, lead_type, None, None)
+            df = select_leads(store, cfg.name, lead_type, None, None)
             written[lead_type] = export_leads(df, out_dir / f"leads-{lead_type}.csv")
-        all_leads = select_leads(store.con, cfg.name, None, None, None)
+        all_leads = select_leads(store, cfg.name, None, None, None)
         written["xlsx"] = export_leads(all_leads, out_dir / "leads.xlsx")
-        written["report"] = build_report(store.con, cfg, out_dir / "report.html")
+        written["report"] = build_report(store, cfg, out_dir / "report.html")
     console.print(f"\n[bold]Done in {time.monotonic() - started:.0f} s.[/bold] Files:")
     for name, path in written.items():
         console.print(f"  {name:13} {path}")

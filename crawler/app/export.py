@@ -14,21 +14,21 @@ from __future__ import annotations
 
 import csv
 import math
-import os
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import duckdb
 import pandas as pd
 
 from crawler.app import ranking
+from crawler.core.errors import UserError
+from crawler.core.files import atomic_path
+from crawler.core.vocab import LEAD_TYPES, country_code
+from crawler.db import readmodels
+from crawler.db.store import Store
 
-LEAD_TYPES: tuple[str, ...] = ("volunteer", "influencer", "intermediary", "sponsor")
 COMPONENTS: tuple[str, ...] = (
     *ranking.COMPONENTS,
     "campaign_posts",
@@ -76,12 +76,12 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _XLSX_MAX_CELL = 32_767  # Excel's limit on characters in one cell
 
 
-class ExportError(Exception):
+class ExportError(UserError):
     """An export that cannot be made; ``str()`` is one line for the user."""
 
 
 def select_leads(
-    con: duckdb.DuckDBPyConnection,
+    store: Store,
     campaign: str,
     lead_type: str | None = None,
     country: str | None = None,
@@ -91,40 +91,18 @@ def select_leads(
 
     ``lead_type`` and ``country`` filter (``country`` is ISO alpha-2, ``EL`` accepted for
     Greece); ``limit`` keeps the best ``limit`` leads *of each type*, so an unfiltered
-    list still shows every type.
+    list still shows every type. The statement text is constant (``sql/select_leads.sql``);
+    every value is a parameter.
     """
     if lead_type is not None and lead_type not in LEAD_TYPES:
         raise ExportError(f"unknown lead type {lead_type!r}: use one of {', '.join(LEAD_TYPES)}")
     if limit is not None and limit < 1:
         raise ExportError(f"limit must be at least 1, not {limit}")
-    cc = None
-    if country is not None:
-        cc = country.strip().upper()
-        cc = "GR" if cc == "EL" else cc
-    # The statement text is constant; every value is a parameter.
-    sql = """
-        SELECT "rank", lead_type, score, handle, display_name, platform, url, country,
-               "language", reasons, reach, centrality, role_fit, stance, activity,
-               country_need, campaign_posts, account_id
-        FROM leads
-        WHERE campaign = $campaign
-          AND ($lead_type IS NULL OR lead_type = $lead_type)
-          AND ($country IS NULL OR upper(country) = $country)
-        QUALIFY $limit IS NULL
-             OR row_number() OVER (PARTITION BY lead_type ORDER BY "rank", account_id)
-                <= $limit
-        ORDER BY coalesce(list_position($types, lead_type), 99), lead_type, "rank",
-                 account_id
-    """
-    params = {
-        "campaign": campaign,
-        "lead_type": lead_type,
-        "country": cc,
-        "limit": limit,
-        "types": list(LEAD_TYPES),
-    }
-    df = con.execute(sql, params).df()
-    return df.reset_index(drop=True)
+    # a code that is no member state filters to nothing, never to everything
+    cc = None if country is None else (country_code(country) or country.strip().upper())
+    return readmodels.select_leads(
+        store, campaign, lead_type=lead_type, country=cc, limit=limit, types=LEAD_TYPES
+    )
 
 
 def neutralize(value: Any) -> Any:
@@ -149,33 +127,9 @@ def export_leads(df: pd.DataFrame, out: Path) -> Path:
         raise ExportError(f"{out}: unknown export format {shown}: use {', '.join(FORMATS)}")
     if not out.parent.is_dir():
         raise ExportError(f"{out}: folder {out.parent} does not exist")
-    with _atomic(out) as tmp:
+    with atomic_path(out) as tmp:
         writer(df, tmp)
     return out
-
-
-@contextmanager
-def _atomic(out: Path) -> Iterator[Path]:
-    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.chmod(tmp, file_mode(out))  # mkstemp makes 0600; give the file ordinary rights
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def file_mode(out: Path) -> int:
-    """The mode a new file would get (umask applied), or the mode of the file replaced."""
-    try:
-        return out.stat().st_mode & 0o777
-    except OSError:
-        mask = os.umask(0o022)
-        os.umask(mask)
-        return 0o666 & ~mask
 
 
 def _text_columns(df: pd.DataFrame) -> list[str]:

@@ -18,22 +18,26 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.app.crawl import campaign_lock, classify_accounts, score_campaign
 from crawler.core.config import Campaign
+from crawler.core.errors import UserError
 from crawler.db.store import Store
 from pipelines.chain import PipelineChain
 from pipelines.stats import Stats
 
+if TYPE_CHECKING:
+    from crawler.mastodon.live import MastodonLive
+
 logger = logging.getLogger(__name__)
 
 
-class LiveError(Exception):
+class LiveError(UserError):
     """Live mode cannot start (one line for the user)."""
 
 
@@ -48,6 +52,10 @@ class LiveResult:
     leads: int = 0
 
 
+def _chain(campaign: Campaign, store: Store) -> PipelineChain:
+    return PipelineChain(store, Stats(), respect_opt_outs=campaign.privacy.respect_opt_outs)
+
+
 def _bluesky(
     campaign: Campaign, db: Path, session_dir: Path, stop: threading.Event
 ) -> dict[str, Any]:
@@ -55,20 +63,18 @@ def _bluesky(
     from crawler.bluesky.jetstream import JetstreamConsumer
 
     with Store(db) as store:
-        chain = PipelineChain(store, Stats(), respect_opt_outs=campaign.privacy.respect_opt_outs)
+        chain = _chain(campaign, store)
         client = None
         bsky = campaign.bluesky
         assert bsky is not None
-        if bsky.handle and bsky.app_password:
+        if (bsky.handle and bsky.app_password) or bsky.appview:
+            # with [bluesky] appview, profiles come from the public AppView: no login
+            # needed to check opt-outs
             client = BlueskyCollector(
-                campaign, chain, session_dir=session_dir, get_cursor=store.get_cursor
+                campaign, stats=chain.stats, cursors=store, session_dir=session_dir
             )
-            client.login()
-        elif bsky.appview:
-            # profiles from the public AppView: no login needed to check opt-outs
-            client = BlueskyCollector(
-                campaign, chain, session_dir=session_dir, get_cursor=store.get_cursor
-            )
+            if bsky.handle and bsky.app_password:
+                client.login()
         else:
             logger.warning(
                 "no Bluesky login (%s, %s) and no [bluesky] appview: matched posts cannot "
@@ -78,21 +84,65 @@ def _bluesky(
             )
         consumer = JetstreamConsumer(campaign, store, chain, client=client)
         try:
-            return dict(consumer.run(stop=stop))
+            return {**chain.stats.get_stats(), **consumer.run(stop=stop)}
         finally:
             chain.close()
+
+
+@dataclass
+class Flusher:
+    """Writes ``chain``'s buffers to the database when ``every`` seconds passed since it
+    last did, at each tick (a live run is visible while it runs)."""
+
+    chain: PipelineChain
+    every: float
+    last: float = field(default_factory=time.monotonic)
+
+    def due(self) -> bool:
+        return time.monotonic() - self.last >= self.every
+
+    def tick(self) -> None:
+        if self.due():
+            self.chain.flush()
+            self.last = time.monotonic()
+
+
+def feed(flusher: Flusher, items: Iterable[Any]) -> int:
+    """Run a live source's items through ``flusher.chain``, ticking after each and
+    flushing at the end; how many were kept."""
+    kept = 0
+    for item in items:
+        kept += flusher.chain.process(item) is not None
+        flusher.tick()
+    flusher.chain.flush()
+    return kept
+
+
+def follow_mastodon(
+    live: MastodonLive,
+    chain: PipelineChain,
+    stop: threading.Event,
+    *,
+    max_events: int | None = None,
+    flush_every: float = 5.0,
+) -> int:
+    """Follow the Mastodon streams into ``chain``, flushing also while no status comes;
+    returns how many statuses were read."""
+    flusher = Flusher(chain, flush_every)
+    feed(flusher, live.items(stop, max_events, idle=flusher.tick))
+    return int(chain.stats.get_value("scout/mastodon/live_statuses", 0))
 
 
 def _mastodon(campaign: Campaign, db: Path, stop: threading.Event) -> dict[str, Any]:
     from crawler.mastodon.live import MastodonLive
 
     with Store(db) as store:
-        chain = PipelineChain(store, Stats(), respect_opt_outs=campaign.privacy.respect_opt_outs)
+        chain = _chain(campaign, store)
         try:
-            seen = MastodonLive(campaign, chain).run(stop=stop)
+            seen = follow_mastodon(MastodonLive(campaign, chain.stats), chain, stop)
         finally:
             chain.close()
-        return {**chain.stats.get_stats(), "scout/mastodon/live_statuses": seen}
+        return {**chain.stats.get_stats(), "events": seen}
 
 
 def run_live(
@@ -163,9 +213,7 @@ def run_live(
                 result.leads = len(rank(store, campaign))
                 result.posts_new, result.accounts_new = store.new_since_run_start(run_id)
                 for name, stats in outcomes.items():
-                    result.events[name] = int(
-                        stats.get("events", stats.get("scout/mastodon/live_statuses", 0)) or 0
-                    )
+                    result.events[name] = int(stats.get("events") or 0)
                 result.status = "ok" if not result.errors else "partial"
                 store.finish_run(
                     run_id,

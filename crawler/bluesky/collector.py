@@ -11,14 +11,15 @@
   step decides on the full profile (bio, labels).
 - ``RateLimit-*`` headers (epoch reset) are read after every call; at the reserve the
   collector sleeps until the reset; a 429 waits and retries a bounded number of times.
-Raw JSON goes through :mod:`crawler.bluesky.parse` and then the shared pipeline chain.
+Raw JSON goes through :mod:`crawler.bluesky.parse`; :meth:`BlueskyCollector.run` yields
+the items (profiles before the posts that need them, then the cursor) and the app feeds
+them to the shared pipeline chain.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -36,11 +37,15 @@ from atproto_client.exceptions import (
 )
 from atproto_client.request import Response
 
-from crawler.bluesky.parse import parse_post_view, parse_profile, parse_timestamp
+from crawler.bluesky.parse import parse_post_view, parse_profile
 from crawler.core.config import BlueskySection, Campaign
+from crawler.core.errors import ParseError, ScoutError
+from crawler.core.files import atomic_write
 from crawler.core.items import AccountItem, CursorItem
+from crawler.core.protocols import CursorReader, StatsLike
 from crawler.core.ratelimit import parse_rate_limit
-from pipelines.chain import PipelineChain
+from crawler.core.text import parse_timestamp
+from crawler.core.vocab import USER_AGENT
 
 logger = logging.getLogger(__name__)
 
@@ -60,18 +65,21 @@ def _sort_at(view: dict[str, Any]) -> datetime | None:
     return min(times) if times else None
 
 
-class BlueskyError(Exception):
+class BlueskyError(ScoutError):
     """A Bluesky problem the user must act on (one line)."""
 
 
 class BlueskyCollector:
+    """``BlueskyCollector(campaign, stats=..., cursors=store, session_dir=...)``: its
+    ``run()`` yields items; counters go to ``stats``, cursors are read from ``cursors``."""
+
     def __init__(
         self,
         campaign: Campaign,
-        chain: PipelineChain,
         *,
+        stats: StatsLike,
+        cursors: CursorReader,
         session_dir: Path,
-        get_cursor: Callable[[str, str], str | None],
         sleep: Callable[[float], None] = time.sleep,
         reserve: int = 1,
         max_retries: int = 5,
@@ -81,19 +89,21 @@ class BlueskyCollector:
             raise ValueError("campaign has no [bluesky] section")
         self.campaign = campaign
         self.cfg: BlueskySection = campaign.bluesky
-        self.chain = chain
-        self.stats = chain.stats
+        self.stats = stats
         self.session_dir = session_dir
-        self.get_cursor = get_cursor
+        self.cursors = cursors
         self.sleep = sleep
         self.reserve = reserve
         self.max_retries = max_retries
         self.max_wait = max_wait
         self.host = urlsplit(self.cfg.service).netloc.lower()
         self.client = Client(base_url=self.cfg.service)
+        self.client.request.add_additional_header("User-Agent", USER_AGENT)
         # `[bluesky] appview`: a public AppView for profile lookups, without a session
         # (saves the account's budget; lets live mode read profiles without a login)
         self.public = Client(base_url=self.cfg.appview) if self.cfg.appview else None
+        if self.public is not None:
+            self.public.request.add_additional_header("User-Agent", USER_AGENT)
         self.profiles_done: set[str] = set()
         self.mentioned: Counter[str] = Counter()  # mentioned account_id -> times
         self._session_path: Path | None = None
@@ -105,12 +115,7 @@ class BlueskyCollector:
         return self.session_dir / f"bluesky-{digest}.session"
 
     def _save_session(self, path: Path) -> None:
-        self.session_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(self.client.export_session_string())
-        os.replace(tmp, path)
+        atomic_write(path, self.client.export_session_string(), mode=0o600)
 
     def login(self) -> None:
         handle, password = self.cfg.handle, self.cfg.app_password
@@ -203,11 +208,13 @@ class BlueskyCollector:
         for word in self.campaign.campaign.keywords:
             yield f"kw:{word.lower()}", word
 
-    def search(self, key: str, q: str) -> None:
-        """Page ``searchPosts`` for one query; a ``tag:`` key also sends the ``tag``
-        filter (posts carrying the tag as a facet or record tag, not only the text)."""
+    def search(self, key: str, q: str) -> Iterator[Any]:
+        """Page ``searchPosts`` for one query and yield each page's items (the new
+        authors' full profiles first), then the cursor; a ``tag:`` key also sends the
+        ``tag`` filter (posts carrying the tag as a facet or record tag, not only the
+        text)."""
         source = f"bluesky:{self.host}"
-        cursor_time = self.get_cursor(source, key)
+        cursor_time = self.cursors.get_cursor(source, key)
         floor = parse_timestamp(cursor_time) if cursor_time else None
         since = self.campaign.campaign.since_datetime
         bound = max([t for t in (floor, since) if t is not None], default=None)
@@ -236,7 +243,7 @@ class BlueskyCollector:
             for view in posts:
                 try:
                     parsed = parse_post_view(view, now, self.host)
-                except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                except ParseError as exc:
                     self.stats.inc_value("scout/skipped/unparseable_post")
                     logger.warning("unparseable Bluesky post: %s", exc)
                     continue
@@ -259,13 +266,13 @@ class BlueskyCollector:
                 page_items.extend(parsed.all_items())
             # full profiles first: the consent step must see bios and labels before it
             # lets any post of the page through
-            self.fetch_profiles(new_authors)
-            self.chain.process_many(page_items)
+            yield from self.get_profiles(new_authors)
+            yield from page_items
             page_cursor = body.get("cursor")
             if reached or not page_cursor or not posts:
                 break
         if newest is not None and newest != floor:
-            self.chain.process(CursorItem(source, key, newest.isoformat()))
+            yield CursorItem(source, key, newest.isoformat())
 
     def get_profiles(self, dids: list[str]) -> list[AccountItem]:
         """Full profiles of these DIDs (``getProfiles``, 25 a call), parsed, not yet
@@ -283,19 +290,15 @@ class BlueskyCollector:
             for view in body.get("profiles") or []:
                 try:
                     out.append(parse_profile(view, now))
-                except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                except ParseError as exc:
                     self.stats.inc_value("scout/skipped/unparseable_profile")
                     logger.warning("unparseable Bluesky profile: %s", exc)
         return out
 
-    def fetch_profiles(self, dids: list[str]) -> None:
-        """Full profiles of these DIDs through the pipelines (consent sees them first)."""
-        self.chain.process_many(self.get_profiles(dids))
-
-    def fetch_mentioned(self, cap: int = MENTION_LOOKUPS_MAX) -> int:
+    def fetch_mentioned(self, cap: int = MENTION_LOOKUPS_MAX) -> Iterator[AccountItem]:
         """Profiles of the most mentioned accounts that were not seen as authors: their
         opt-outs are read (mentions of them are then dropped) and mentioned organisations
-        can become leads. Returns how many were asked for."""
+        can become leads. How many were asked for: ``scout/bluesky/mentioned_looked_up``."""
         wanted = [
             (n, account_id)
             for account_id, n in self.mentioned.items()
@@ -304,12 +307,12 @@ class BlueskyCollector:
         wanted.sort(key=lambda na: (-na[0], na[1]))
         dids = [a.removeprefix("bluesky:") for _, a in wanted[:cap]]
         self.profiles_done.update(a for _, a in wanted[:cap])
-        self.fetch_profiles(dids)
         self.stats.inc_value("scout/bluesky/mentioned_looked_up", len(dids))
-        return len(dids)
+        yield from self.get_profiles(dids)
 
-    def run(self) -> None:
+    def run(self) -> Iterator[Any]:
+        """Log in, search every query, look up the mentioned accounts; yields items."""
         self.login()
         for key, q in self.queries():
-            self.search(key, q)
-        self.fetch_mentioned()
+            yield from self.search(key, q)
+        yield from self.fetch_mentioned()

@@ -1,6 +1,7 @@
 """Bluesky live collection from a Jetstream websocket (the legacy v1 JSON wire).
 
-One connection to ``.../subscribe?wantedCollections=app.bsky.feed.post&
+One connection (again after a drop: :mod:`crawler.bluesky.jetstream_socket`) to
+``.../subscribe?wantedCollections=app.bsky.feed.post&
 wantedCollections=app.bsky.feed.repost[&cursor=TIME_US]``; ``#identity`` and
 ``#account`` events arrive whatever the collection filter.  For every event:
 
@@ -17,13 +18,10 @@ wantedCollections=app.bsky.feed.repost[&cursor=TIME_US]``; ``#identity`` and
 - **account** events with ``active: false`` and ``status`` ``deleted`` or ``takendown``
   erase everything stored about the account (:meth:`Store.delete_account_data`).
 
-Consent before storage: nothing of an account goes into the pipelines before its full
-profile (bio, self-labels) does, so the consent step decides on the profile.  Items are
-held per author until ``getProfiles`` (through ``client``, 25 DIDs a call, cached for
-``profile_ttl`` seconds) answers.  Without a ``client`` matched posts are **skipped and
-counted** (``scout/jetstream/skipped_no_profile_source``): storing them without a profile
-could store an account that opted out.  An author the service does not return (deleted,
-suspended) is skipped too.
+Consent before storage: an author's items wait in
+:class:`~crawler.bluesky.jetstream_held.HeldItems` until the author's full profile went
+into the pipelines (``getProfiles`` through ``client``); without a ``client`` matched
+posts are skipped and counted (``scout/jetstream/skipped_no_profile_source``).
 
 Cursor: Jetstream's ``time_us`` (microseconds) is not monotonic.  Every
 ``checkpoint_events`` events or ``checkpoint_seconds`` seconds the held items are
@@ -45,107 +43,34 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
-from websockets.sync.client import connect
+from atproto import AtUri
 
-from crawler.bluesky.parse import (
-    FACET_TAG,
-    POST_COLLECTION,
-    account_id_of,
-    parse_post_record,
-    parse_timestamp,
-    post_id_of,
-    post_url,
-)
+from crawler.bluesky.jetstream_held import HeldItems, ProfileSource
+from crawler.bluesky.jetstream_records import STATS, Matcher, iso_us, repost_items, time_us_of
+from crawler.bluesky.jetstream_socket import Sessions, Until
+from crawler.bluesky.parse import POST_COLLECTION, account_id_of, parse_post_record, post_id_of
+from crawler.core.errors import ParseError
 from crawler.core.items import AccountItem, CursorItem, InteractionItem, PostItem
-from crawler.core.matching import CampaignMatcher
-from pipelines.dedupe import DedupePipeline
+from crawler.core.protocols import BlueskyLiveStore, ItemSink
 
 if TYPE_CHECKING:
     from crawler.core.config import Campaign
-    from crawler.db.store import Store
-    from pipelines.chain import PipelineChain
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["JetstreamConsumer", "Matcher", "ProfileSource"]
 
 REPOST_COLLECTION = "app.bsky.feed.repost"
 DEFAULT_COLLECTIONS: tuple[str, ...] = (POST_COLLECTION, REPOST_COLLECTION)
 LOOKBACK = timedelta(hours=36)
 ERASING_STATUSES = frozenset({"deleted", "takendown"})
-PROFILE_BATCH = 25
-_S = "scout/jetstream/"
-
-
-class ProfileSource(Protocol):
-    """What the consumer needs from a Bluesky API client: full profiles by DID.
-
-    :class:`crawler.bluesky.collector.BlueskyCollector` is one (``get_profiles``)."""
-
-    def get_profiles(self, dids: list[str]) -> list[AccountItem]: ...
-
-
-class Matcher:
-    """The campaign's :class:`CampaignMatcher`, applied to raw Jetstream records (their
-    text, ``tags`` and tag facets) and to parsed posts."""
-
-    def __init__(self, campaign: CampaignMatcher) -> None:
-        self.campaign = campaign
-        self.tags = campaign.tags
-
-    @staticmethod
-    def _record_tags(record: dict[str, Any]) -> Iterator[str]:
-        tags = record.get("tags")
-        for t in tags if isinstance(tags, list) else ():
-            if isinstance(t, str):
-                yield t
-        facets = record.get("facets")
-        for facet in facets if isinstance(facets, list) else ():
-            features = facet.get("features") if isinstance(facet, dict) else None
-            for f in features if isinstance(features, list) else ():
-                if isinstance(f, dict) and f.get("$type") == FACET_TAG:
-                    tag = f.get("tag")
-                    if isinstance(tag, str):
-                        yield tag
-
-    def candidate(self, record: dict[str, Any]) -> bool:
-        """The test on a raw ``app.bsky.feed.post`` record: False means no match."""
-        text = record.get("text")
-        return self.campaign.matches(
-            text if isinstance(text, str) else None, self._record_tags(record)
-        )
-
-    def matches(self, post: PostItem) -> bool:
-        return self.campaign.matches(post.text, post.hashtags)
-
-
-class _Held:
-    """Items of one author waiting for the author's profile."""
-
-    __slots__ = ("items", "oldest_us", "refresh")
-
-    def __init__(self) -> None:
-        self.items: list[Any] = []
-        self.oldest_us: int | None = None
-        self.refresh = False
-
-
-def _time_us(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
-    return value if value > 0 else None
-
-
-def _iso_us(time_us: int) -> str:
-    return datetime.fromtimestamp(time_us / 1e6, UTC).isoformat()
 
 
 class JetstreamConsumer:
@@ -154,8 +79,8 @@ class JetstreamConsumer:
     def __init__(
         self,
         campaign: Campaign,
-        store: Store,
-        chain: PipelineChain,
+        store: BlueskyLiveStore,
+        chain: ItemSink,
         *,
         url: str | None = None,
         client: ProfileSource | None = None,
@@ -183,7 +108,6 @@ class JetstreamConsumer:
         self.store = store
         self.chain = chain
         self.stats = chain.stats
-        self.client = client
         self.collections = tuple(collections)
         self.base_url = url
         self.host = parts.netloc.lower()
@@ -193,31 +117,35 @@ class JetstreamConsumer:
         self.checkpoint_events = max(1, checkpoint_events)
         self.checkpoint_seconds = checkpoint_seconds
         self.margin_us = int(safety_margin * 1e6)
-        self.profile_wait = profile_wait
-        self.profile_ttl = profile_ttl
-        self.profile_cache_size = profile_cache_size
-        self.max_held = max_held
-        self.backoff_initial = backoff_initial
-        self.backoff_max = backoff_max
-        self.idle_timeout = idle_timeout
-        self.open_timeout = open_timeout
-        self.max_message_bytes = max_message_bytes
-        self.dedupe = next((s for s in chain.steps if isinstance(s, DedupePipeline)), None)
+        self.sessions = Sessions(
+            self.host,
+            self.stats,
+            backoff_initial=backoff_initial,
+            backoff_max=backoff_max,
+            idle_timeout=idle_timeout,
+            open_timeout=open_timeout,
+            max_message_bytes=max_message_bytes,
+        )
 
         # state (bounded; see the module docstring)
         self.known_posts: dict[str, list[str]] = {}  # stored campaign post -> its hashtags
         self.known_reposts: set[str] = set()
         self.known_accounts: set[str] = set()  # stored accounts
         self.known_targets: set[str] = set()  # stored interactions' target accounts
-        self.profiles: OrderedDict[str, float] = OrderedDict()  # did -> fetched at
-        self.held: OrderedDict[str, _Held] = OrderedDict()
-        self.held_count = 0
+        self.held = HeldItems(
+            client,
+            self.stats,
+            self._release,
+            wait=profile_wait,
+            ttl=profile_ttl,
+            cache_size=profile_cache_size,
+            max_held=max_held,
+        )
         self.max_seen_us: int | None = None
         self.saved_us: int | None = None
         self.events = 0
         self._since_checkpoint = 0
         self._last_checkpoint = time.monotonic()
-        self._first_held_at: float | None = None
         self._window_start = time.monotonic()
 
     # --- public --------------------------------------------------------------------
@@ -228,51 +156,29 @@ class JetstreamConsumer:
         duration: float | None = None,
     ) -> dict[str, Any]:
         """Consume until ``stop`` is set, ``max_events`` events were handled or
-        ``duration`` seconds passed; reconnects with exponential backoff (and jitter)
-        meanwhile.  Returns the chain's stats plus ``cursor`` (the saved ``time_us``)."""
-        stop = stop or threading.Event()
-        deadline = time.monotonic() + duration if duration is not None else None
+        ``duration`` seconds passed, reconnecting meanwhile (see
+        :mod:`crawler.bluesky.jetstream_socket`).  Returns ``cursor`` (the saved
+        ``time_us``) and ``events`` (the counters are in the chain's stats)."""
+        until = Until(
+            stop or threading.Event(),
+            time.monotonic() + duration if duration is not None else None,
+            lambda: max_events is not None and self.events >= max_events,
+        )
         self._load_known()
         saved = self.store.get_cursor(self.source, self.cursor_key)
         if saved and saved.strip().isdigit():
             self.saved_us = int(saved)
-        failures = 0
-
-        def done() -> bool:
-            return (
-                stop.is_set()
-                or (max_events is not None and self.events >= max_events)
-                or (deadline is not None and time.monotonic() >= deadline)
-            )
-
         try:
-            while not done():
-                url = self.subscribe_url()
-                try:
-                    if self._connection(url, done, deadline):
-                        failures = 0
-                except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
-                    self.stats.inc_value(_S + "connect_errors")
-                    logger.warning("Jetstream %s: %s", self.host, exc)
-                except ConnectionClosed as exc:
-                    self.stats.inc_value(_S + "disconnects")
-                    logger.info("Jetstream %s: connection closed (%s)", self.host, exc)
-                if done():
-                    break
-                delay = min(self.backoff_max, self.backoff_initial * 2.0**failures)
-                delay *= 0.5 + random.random() / 2  # jitter
-                if deadline is not None:
-                    delay = min(delay, max(0.0, deadline - time.monotonic()))
-                failures += 1
-                self.stats.inc_value(_S + "reconnects")
-                self._checkpoint()  # store what we have while we wait
-                stop.wait(delay)
+            self.sessions.run(
+                self.subscribe_url,
+                self.handle_message,
+                self._maybe_checkpoint,
+                self._checkpoint,
+                until,
+            )
         finally:
             self._checkpoint()
-        out = self.chain.stats.get_stats()
-        out["cursor"] = self.saved_us
-        out["events"] = self.events
-        return out
+        return {"cursor": self.saved_us, "events": self.events}
 
     def subscribe_url(self) -> str:
         """The websocket URL with the collection filter and the resume cursor."""
@@ -292,60 +198,23 @@ class JetstreamConsumer:
         cursor = max(known) - self.margin_us
         floor = int((datetime.now(UTC) - LOOKBACK).timestamp() * 1e6)
         if cursor < floor:
-            self.stats.inc_value(_S + "cursor_beyond_lookback")
+            self.stats.inc_value(STATS + "cursor_beyond_lookback")
             logger.warning(
                 "Jetstream cursor %s is older than the ~36 h the server keeps: events "
                 "between then and the server's oldest are lost to live mode (a crawl "
                 "backfills them)",
-                _iso_us(cursor),
+                iso_us(cursor),
             )
         return cursor
-
-    # --- connection ----------------------------------------------------------------
-    def _connection(self, url: str, done: Any, deadline: float | None) -> bool:
-        """One websocket session; True when it delivered at least one event."""
-        got = False
-        with connect(
-            url,
-            open_timeout=self.open_timeout,
-            close_timeout=2,
-            max_size=self.max_message_bytes,
-            proxy=None,
-            user_agent_header="eci-scout (+https://github.com/eci-scout)",
-        ) as ws:
-            self.stats.inc_value(_S + "connections")
-            logger.info("Jetstream %s: connected (%s)", self.host, url)
-            last = time.monotonic()
-            while not done():
-                timeout = 0.5
-                if deadline is not None:
-                    timeout = max(0.01, min(timeout, deadline - time.monotonic()))
-                try:
-                    message = ws.recv(timeout=timeout)
-                except TimeoutError:
-                    if time.monotonic() - last > self.idle_timeout:
-                        self.stats.inc_value(_S + "idle_reconnects")
-                        logger.warning(
-                            "Jetstream %s: silent for %.0f s", self.host, self.idle_timeout
-                        )
-                        return got
-                    self._maybe_checkpoint()
-                    continue
-                last = time.monotonic()
-                got = True
-                self.handle_message(message)
-                self._maybe_checkpoint()
-        return got
 
     # --- events --------------------------------------------------------------------
     def handle_message(self, message: str | bytes) -> None:
         try:
             event = json.loads(message)
         except ValueError:
-            self.stats.inc_value(_S + "bad_messages")
-            return
+            event = None
         if not isinstance(event, dict):
-            self.stats.inc_value(_S + "bad_messages")
+            self.stats.inc_value(STATS + "bad_messages")
             return
         self.handle_event(event)
 
@@ -353,10 +222,10 @@ class JetstreamConsumer:
         """One decoded Jetstream v1 event (``commit``, ``identity`` or ``account``)."""
         self.events += 1
         self._since_checkpoint += 1
-        t = _time_us(event.get("time_us"))
+        t = time_us_of(event.get("time_us"))
         did = event.get("did")
         if not isinstance(did, str) or not did.startswith("did:"):
-            self.stats.inc_value(_S + "bad_events")
+            self.stats.inc_value(STATS + "bad_events")
             return
         kind = event.get("kind")
         try:
@@ -367,7 +236,7 @@ class JetstreamConsumer:
             elif kind == "account":
                 self._account(did, event.get("account"))
             else:
-                self.stats.inc_value(_S + "other_events")
+                self.stats.inc_value(STATS + "other_events")
         finally:
             # counted only once handled: a cursor never covers an event still in flight
             if t is not None and (self.max_seen_us is None or t > self.max_seen_us):
@@ -375,210 +244,105 @@ class JetstreamConsumer:
 
     def _commit(self, did: str, t: int | None, commit: Any) -> None:
         if not isinstance(commit, dict):
-            self.stats.inc_value(_S + "bad_events")
+            self.stats.inc_value(STATS + "bad_events")
             return
         collection, op, rkey = commit.get("collection"), commit.get("operation"), commit.get("rkey")
         if not isinstance(rkey, str) or not rkey:
-            self.stats.inc_value(_S + "bad_events")
+            self.stats.inc_value(STATS + "bad_events")
             return
-        uri = f"at://{did}/{collection}/{rkey}"
+        uri = str(AtUri.make(did, str(collection), rkey))
+        post_id, record = post_id_of(uri), commit.get("record")
         if collection == POST_COLLECTION:
-            self.stats.inc_value(_S + "posts_seen")
-            if op == "delete":
-                if post_id_of(uri) in self.known_posts:
-                    self._delete_posts([post_id_of(uri)])
-                return
-            record = commit.get("record")
-            if op not in ("create", "update") or not isinstance(record, dict):
-                return
-            known = op == "update" and post_id_of(uri) in self.known_posts
-            if not known and not self.matcher.candidate(record):
-                return
-            try:
-                parsed = parse_post_record(uri, record, datetime.now(UTC), self.host)
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                self.stats.inc_value("scout/skipped/unparseable_post")
-                logger.warning("unparseable Jetstream post %s: %s", uri, exc)
-                return
-            if not known and not any(self.matcher.matches(p) for p in parsed.posts):
-                self.stats.inc_value(_S + "candidates_rejected")
-                return
-            self.stats.inc_value(_S + "posts_matched")
-            self._hold(did, t, parsed.all_items())
+            self.stats.inc_value(STATS + "posts_seen")
+            if op == "delete" and post_id in self.known_posts:
+                self._delete_post(post_id)
+            elif op in ("create", "update") and isinstance(record, dict):
+                self._post(did, t, uri, record, op == "update" and post_id in self.known_posts)
         elif collection == REPOST_COLLECTION:
-            repost_id = post_id_of(uri)
-            if op == "delete":
-                if repost_id in self.known_reposts:
-                    self._delete_posts([repost_id])
-                return
-            record = commit.get("record")
-            subject = record.get("subject") if isinstance(record, dict) else None
-            subject_uri = subject.get("uri") if isinstance(subject, dict) else None
-            if op != "create" or not isinstance(subject_uri, str):
-                return
-            original = post_id_of(subject_uri)
-            tags = self.known_posts.get(original)
-            if tags is None:
-                return
-            self.stats.inc_value(_S + "reposts_matched")
-            author = account_id_of(did)
-            parts = subject_uri[5:].split("/")
-            created = parse_timestamp(record.get("createdAt")) if isinstance(record, dict) else None
-            post = PostItem(
-                post_id=repost_id,
-                platform="bluesky",
-                account_id=author,
-                url=None,
-                created_at=created,
-                text="",
-                hashtags=list(tags),
-                repost_of=original,
-                collected_at=datetime.now(UTC),
-                source=self.host,
-            )
-            inter = InteractionItem(
-                src_account_id=author,
-                dst_account_id=account_id_of(parts[0]),
-                kind="repost",
-                post_id=repost_id,
-                created_at=created,
-            )
-            self._hold(did, t, [post, inter])
+            if op == "delete" and post_id in self.known_reposts:
+                self._delete_post(post_id)
+            elif op == "create" and isinstance(record, dict):
+                self._repost(did, t, uri, record)
         else:
-            self.stats.inc_value(_S + "other_commits")
+            self.stats.inc_value(STATS + "other_commits")
+
+    def _post(self, did: str, t: int | None, uri: str, record: dict[str, Any], known: bool) -> None:
+        """A created or updated post: held when it matches, or when ``known`` (an update
+        of a stored post, whatever it says now)."""
+        if not known and not self.matcher.candidate(record):
+            return
+        try:
+            parsed = parse_post_record(uri, record, datetime.now(UTC), self.host)
+        except ParseError as exc:
+            self.stats.inc_value("scout/skipped/unparseable_post")
+            logger.warning("unparseable Jetstream post %s: %s", uri, exc)
+            return
+        if not known and not any(self.matcher.matches(p) for p in parsed.posts):
+            self.stats.inc_value(STATS + "candidates_rejected")
+            return
+        self.stats.inc_value(STATS + "posts_matched")
+        self.held.hold(did, t, parsed.all_items())
+
+    def _repost(self, did: str, t: int | None, uri: str, record: dict[str, Any]) -> None:
+        """A repost: held when it reposts a stored campaign post."""
+        subject = record.get("subject")
+        subject_uri = subject.get("uri") if isinstance(subject, dict) else None
+        if not isinstance(subject_uri, str):
+            return
+        tags = self.known_posts.get(post_id_of(subject_uri))
+        if tags is None:
+            return
+        self.stats.inc_value(STATS + "reposts_matched")
+        self.held.hold(did, t, repost_items(did, uri, record, subject_uri, tags, self.host))
 
     def _identity(self, did: str, identity: Any) -> None:
-        self.stats.inc_value(_S + "identity_events")
+        self.stats.inc_value(STATS + "identity_events")
         account_id = account_id_of(did)
         if account_id not in self.known_accounts:
             return
         handle = identity.get("handle") if isinstance(identity, dict) else None
         if not isinstance(handle, str) or not handle:
             return
-        if self.client is None:
-            self.stats.inc_value(_S + "identity_not_refreshed")
-            return
         # the full profile again (new handle); the run-wide duplicate filter must let it in
-        self.profiles.pop(did, None)
-        if self.dedupe is not None:
-            self.dedupe.accounts.pop(account_id, None)
-        entry = self.held.get(did)
-        if entry is None:
-            entry = self.held[did] = _Held()
-            self._first_held_at = self._first_held_at or time.monotonic()
-        entry.refresh = True
-        self.stats.inc_value(_S + "identity_refreshes")
+        if not self.held.refresh(did):
+            self.stats.inc_value(STATS + "identity_not_refreshed")
+            return
+        self.chain.forget_account(account_id)
+        self.stats.inc_value(STATS + "identity_refreshes")
 
     def _account(self, did: str, account: Any) -> None:
-        self.stats.inc_value(_S + "account_events")
+        self.stats.inc_value(STATS + "account_events")
         if not isinstance(account, dict) or account.get("active") is not False:
             return
         status = account.get("status")
         if status not in ERASING_STATUSES:
             return
         account_id = account_id_of(did)
-        entry = self.held.pop(did, None)
-        if entry is not None:
-            self.held_count -= len(entry.items)
-            self.stats.inc_value(_S + "held_items_erased", len(entry.items))
-        self.profiles.pop(did, None)
-        prefix = post_id_of(f"at://{did}/")
-        mine = [p for p in self.known_posts if p.startswith(prefix)]
-        mine += [p for p in self.known_reposts if p.startswith(prefix)]
+        self.held.erase(did)
+        prefix = post_id_of(str(AtUri(did)))  # "at://DID/"
+        mine = [p for p in [*self.known_posts, *self.known_reposts] if p.startswith(prefix)]
         if (
             account_id not in self.known_accounts
             and account_id not in self.known_targets
             and not mine
         ):
             return
-        self.chain.storage.flush()  # nothing of it may be written after the erasure
+        self.chain.flush()  # nothing of it may be written after the erasure
         removed = self.store.delete_account_data(account_id)
-        for p in mine:
-            self.known_posts.pop(p, None)
-            self.known_reposts.discard(p)
+        self._forget_posts(mine)
         self.known_accounts.discard(account_id)
         self.known_targets.discard(account_id)
-        self.stats.inc_value(_S + f"accounts_erased/{status}")
+        self.stats.inc_value(STATS + f"accounts_erased/{status}")
         logger.info("Jetstream: %s %s: erased %s", account_id, status, removed)
 
-    # --- held items and profiles ----------------------------------------------------
-    def _hold(self, did: str, t: int | None, items: list[Any]) -> None:
-        if self._profile_known(did):
-            self._release(items)
-            return
-        if self.client is None:
-            self.stats.inc_value(_S + "skipped_no_profile_source")
-            return
-        entry = self.held.get(did)
-        if entry is None:
-            entry = self.held[did] = _Held()
-        if self._first_held_at is None:
-            self._first_held_at = time.monotonic()
-        entry.items.extend(items)
-        self.held_count += len(items)
-        if t is not None and (entry.oldest_us is None or t < entry.oldest_us):
-            entry.oldest_us = t
-        if len(self.held) >= PROFILE_BATCH or self.held_count >= self.max_held:
-            self._resolve(PROFILE_BATCH)
-        # only when the profile service keeps failing: the oldest held items go
-        while self.held_count > self.max_held and self.held:
-            _, old = self.held.popitem(last=False)
-            self.held_count -= len(old.items)
-            self.stats.inc_value(_S + "held_items_dropped", len(old.items))
-
-    def _profile_known(self, did: str) -> bool:
-        fetched = self.profiles.get(did)
-        if fetched is None:
-            return False
-        if time.monotonic() - fetched > self.profile_ttl:
-            del self.profiles[did]
-            return False
-        self.profiles.move_to_end(did)
-        return True
-
-    def _resolve(self, limit: int | None = None) -> None:
-        """Fetch the held authors' profiles, then let their items through the chain."""
-        assert self.client is not None or not self.held
-        while self.held and self.client is not None:
-            dids = list(self.held)[:PROFILE_BATCH]
-            try:
-                accounts = self.client.get_profiles(dids)
-            except Exception as exc:  # noqa: BLE001 (any client failure: retry later)
-                self.stats.inc_value(_S + "profile_errors")
-                logger.warning("Jetstream: getProfiles failed (%s): items kept for later", exc)
-                return
-            self.stats.inc_value(_S + "profile_batches")
-            found = {a.account_id: a for a in accounts}
-            now = time.monotonic()
-            for did in dids:
-                entry = self.held.pop(did, None)
-                if entry is None:
-                    continue
-                self.held_count -= len(entry.items)
-                account = found.get(account_id_of(did))
-                if account is None:
-                    self.stats.inc_value(_S + "skipped_no_profile", len(entry.items))
-                    continue
-                self.profiles[did] = now
-                self.profiles.move_to_end(did)
-                while len(self.profiles) > self.profile_cache_size:
-                    self.profiles.popitem(last=False)
-                if self.chain.process(account) is not None:
-                    self.known_accounts.add(account.account_id)
-                for item in entry.items:
-                    if isinstance(item, PostItem) and item.repost_of is None:
-                        # the record alone gave a DID URL; the profile gives the handle
-                        item.url = post_url(account.handle, did, item.post_id[len("bluesky:") :])
-                self._release(entry.items)
-            if limit is not None:
-                break
-        if not self.held:
-            self._first_held_at = None
-
     def _release(self, items: list[Any]) -> None:
+        """Items whose author's profile went through: into the chain, and what was kept
+        into the known sets."""
         for item in items:
             out = self.chain.process(item)
-            if isinstance(out, PostItem):
+            if isinstance(out, AccountItem):
+                self.known_accounts.add(out.account_id)
+            elif isinstance(out, PostItem):
                 if out.repost_of:
                     self.known_reposts.add(out.post_id)
                 else:
@@ -590,33 +354,30 @@ class JetstreamConsumer:
     # --- checkpoints ----------------------------------------------------------------
     def _maybe_checkpoint(self) -> None:
         now = time.monotonic()
-        if self._first_held_at is not None and now - self._first_held_at >= self.profile_wait:
-            self._resolve()
+        if self.held.due(now):
+            self.held.resolve()
         if (
             self._since_checkpoint >= self.checkpoint_events
             or now - self._last_checkpoint >= self.checkpoint_seconds
         ):
             self._checkpoint()
-        if now - self._window_start >= self.profile_ttl:
+        if now - self._window_start >= self.held.ttl:
             # a new "session": profiles are fetched again (opt-outs seen within the ttl)
             # and the chain's run-wide duplicate filter starts empty (flat memory)
             self._window_start = now
-            self.profiles.clear()
-            if self.dedupe is not None:
-                self.dedupe.posts.clear()
-                self.dedupe.accounts.clear()
-                self.dedupe.interactions.clear()
+            self.held.forget_profiles()
+            self.chain.forget_seen()
 
     def _checkpoint(self) -> None:
         self._since_checkpoint = 0
         self._last_checkpoint = time.monotonic()
-        self._resolve()
+        self.held.resolve()
         if self.max_seen_us is None:
             return
         cursor = self.max_seen_us
-        oldest = [e.oldest_us for e in self.held.values() if e.oldest_us is not None]
-        if oldest:
-            cursor = min(cursor, min(oldest) - 1)
+        oldest = self.held.oldest_us()
+        if oldest is not None:
+            cursor = min(cursor, oldest - 1)
         if self.saved_us is not None and cursor <= self.saved_us:
             return
         self.chain.process(CursorItem(self.source, self.cursor_key, str(cursor)))
@@ -632,13 +393,15 @@ class JetstreamConsumer:
         self.known_accounts.update(known["accounts"])
         self.known_targets.update(known["targets"])
 
-    def _delete_posts(self, post_ids: list[str]) -> None:
-        """Erase posts (and reposts) their authors deleted, with what points at them."""
-        self.chain.storage.flush()
-        self.store.delete_posts(post_ids)
+    def _delete_post(self, post_id: str) -> None:
+        """Erase a post (or repost) its author deleted, with what points at it."""
+        self.chain.flush()
+        self.store.delete_posts([post_id])
+        self._forget_posts([post_id])
+        self.chain.forget_post(post_id)
+        self.stats.inc_value(STATS + "posts_erased")
+
+    def _forget_posts(self, post_ids: list[str]) -> None:
         for p in post_ids:
             self.known_posts.pop(p, None)
             self.known_reposts.discard(p)
-            if self.dedupe is not None:
-                self.dedupe.posts.discard(p)
-        self.stats.inc_value(_S + "posts_erased", len(post_ids))

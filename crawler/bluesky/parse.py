@@ -4,33 +4,45 @@ Views follow the lexicons in ``../shared/fixtures/bluesky/lexicons``:
 ``app.bsky.feed.defs#postView`` (searchPosts, getPosts, getPostThread, getQuotes) and
 ``app.bsky.actor.defs#profileView*``.  Facet offsets are UTF-8 byte offsets.
 :func:`parse_post_record` handles a bare ``app.bsky.feed.post`` record (Jetstream
-commits, ``com.atproto.repo.getRecord``) where no view is available.
+commits, ``com.atproto.repo.getRecord``) where no view is available.  The public
+parsers raise only :class:`crawler.core.errors.ParseError` on a record they cannot read,
+including one whose own, parent or quoted ``at://`` URI is malformed (``atproto``'s
+``AtUri`` decides); malformed facets and embeds are skipped instead.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
+from atproto import AtUri
+from atproto.exceptions import InvalidAtUriError
+
+from crawler.bluesky.embeds import (
+    embed_external_uri,
+    embed_quote_uri,
+    quote_detached,
+    strong_ref_uri,
+)
+from crawler.bluesky.facets import FACET_MENTION, FACET_TAG, facet_features, unique
+from crawler.core.errors import ParseError, one_line
 from crawler.core.items import AccountItem, InteractionItem, ParsedStatus, PostItem
 from crawler.core.text import (
     clean_name,
     hashtags_in_text,
     normalise_tag,
+    parse_timestamp,
     remove_zero_width,
-    utf8_slice_bytes,
 )
 from crawler.core.text import (
     count as _int,
 )
-from crawler.core.text import parse_timestamp as _parse_timestamp
 
 PLATFORM = "bluesky"
 POST_COLLECTION = "app.bsky.feed.post"
-FACET_TAG = "app.bsky.richtext.facet#tag"
-FACET_MENTION = "app.bsky.richtext.facet#mention"
-FACET_LINK = "app.bsky.richtext.facet#link"
 # Post labels (moderation or self-labels) that make a post "sensitive".
 SENSITIVE_LABELS = frozenset({"porn", "sexual", "nudity", "graphic-media", "gore"})
 _INVALID_HANDLE = "handle.invalid"
@@ -38,9 +50,23 @@ _INVALID_HANDLE = "handle.invalid"
 logger = logging.getLogger(__name__)
 
 
-def parse_timestamp(s: str | None) -> datetime | None:
-    """Tolerant datetime reader (``Z``, offsets, missing or long fraction); bad -> None."""
-    return _parse_timestamp(s)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _raises_parse_error(func: Callable[_P, _R]) -> Callable[_P, _R]:
+    """A public parser raises only :class:`ParseError`, whatever a bad record breaks."""
+
+    @functools.wraps(func)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return func(*args, **kwargs)
+        except ParseError:
+            raise
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise ParseError(f"Bluesky record: {one_line(exc)}") from exc
+
+    return wrapper
 
 
 def account_id_of(did: str) -> str:
@@ -51,28 +77,43 @@ def post_id_of(at_uri: str) -> str:
     return PLATFORM + ":" + at_uri
 
 
-def _uri_parts(at_uri: str) -> list[str]:
+def _at_uri(at_uri: Any) -> AtUri | None:
+    """The parsed ``at://`` URI; None for anything else (not a string, another scheme).
+
+    Raises :class:`ParseError` for an ``at://`` string that is not a valid AT URI.
+    """
     if not isinstance(at_uri, str) or not at_uri.startswith("at://"):
-        return []
-    return at_uri[5:].split("/")
+        return None
+    try:
+        return _parsed_at_uri(at_uri)
+    except InvalidAtUriError as exc:
+        raise ParseError(f"Bluesky: invalid at:// URI {at_uri!r}") from exc
+
+
+@functools.lru_cache(maxsize=1024)  # a post's own, parent and quoted URIs are read twice
+def _parsed_at_uri(at_uri: str) -> AtUri:
+    return AtUri.from_str(at_uri)
 
 
 def did_of_uri(at_uri: str) -> str | None:
-    """The DID authority of an ``at://`` URI, or ``None`` (not at://, or a handle)."""
-    parts = _uri_parts(at_uri)
-    if not parts or not parts[0].startswith("did:"):
-        return None
-    return parts[0]
+    """The DID authority of an ``at://`` URI, or ``None`` (not at://, or a handle).
+
+    These URI helpers raise :class:`ParseError` for a malformed ``at://`` URI.
+    """
+    uri = _at_uri(at_uri)
+    return uri.host if uri is not None and uri.host.startswith("did:") else None
 
 
 def collection_of_uri(at_uri: str) -> str | None:
-    parts = _uri_parts(at_uri)
-    return parts[1] if len(parts) >= 2 and parts[1] else None
+    """The collection (NSID) of an ``at://`` URI, or ``None``."""
+    uri = _at_uri(at_uri)
+    return (uri.collection or None) if uri is not None else None
 
 
 def rkey_of_uri(at_uri: str) -> str | None:
-    parts = _uri_parts(at_uri)
-    return parts[2] if len(parts) >= 3 and parts[2] else None
+    """The record key of an ``at://`` URI, or ``None``."""
+    uri = _at_uri(at_uri)
+    return (uri.rkey or None) if uri is not None else None
 
 
 def profile_url(handle: str | None, did: str) -> str:
@@ -85,74 +126,6 @@ def post_url(handle: str | None, did: str, at_uri: str) -> str | None:
     if rkey is None:
         return None
     return f"{profile_url(handle, did)}/post/{rkey}"
-
-
-def _unique(values: list[str]) -> list[str]:
-    return list(dict.fromkeys(values))
-
-
-def _facet_features(text: str, facets: Any) -> list[tuple[str, str, str]]:
-    """``(feature type, value, sliced text)`` for every usable facet feature.
-
-    A facet whose byte range is missing, out of range or splits a multi-byte character
-    is skipped as a whole.
-    """
-    if not facets or not isinstance(facets, list):
-        return []
-    data = text.encode("utf-8")
-    out: list[tuple[str, str, str]] = []
-    for facet in facets:
-        if not isinstance(facet, dict):
-            continue
-        index = facet.get("index")
-        if not isinstance(index, dict):
-            continue
-        start, end = index.get("byteStart"), index.get("byteEnd")
-        if not isinstance(start, int) or not isinstance(end, int):
-            continue
-        try:
-            piece = utf8_slice_bytes(data, start, end)
-        except ValueError:
-            continue
-        for feature in facet.get("features") or []:
-            if not isinstance(feature, dict):
-                continue
-            kind = feature.get("$type")
-            if kind == FACET_TAG:
-                value = feature.get("tag")
-            elif kind == FACET_MENTION:
-                value = feature.get("did")
-                if not (isinstance(value, str) and value.startswith("did:")):
-                    continue
-            elif kind == FACET_LINK:
-                value = feature.get("uri")
-            else:
-                continue
-            if isinstance(value, str) and value:
-                out.append((kind, value, piece))
-    return out
-
-
-def facets_to_parts(
-    text: str, facets: list[dict[str, Any]]
-) -> tuple[list[str], list[str], list[str]]:
-    """``(hashtags, mention_dids, links)`` from a post's facets.
-
-    Hashtags are lower case without ``#``; each list is unique and in text order.
-    """
-    tags: list[str] = []
-    dids: list[str] = []
-    links: list[str] = []
-    for kind, value, _piece in _facet_features(text, facets):
-        if kind == FACET_TAG:
-            tag = normalise_tag(value)
-            if tag:
-                tags.append(tag)
-        elif kind == FACET_MENTION:
-            dids.append(value)
-        else:
-            links.append(value)
-    return _unique(tags), _unique(dids), _unique(links)
 
 
 def _label_values(labels: Any) -> list[str]:
@@ -170,16 +143,17 @@ def _label_values(labels: Any) -> list[str]:
                 out.append(val)
         elif isinstance(label, str) and label:
             out.append(label)
-    return _unique(out)
+    return unique(out)
 
 
+@_raises_parse_error
 def parse_profile(view: dict[str, Any], seen_at: datetime) -> AccountItem:
     """``profileViewDetailed`` / ``profileView`` / ``profileViewBasic`` -> AccountItem."""
     if not isinstance(view, dict):
-        raise ValueError("Bluesky profile is not an object")
+        raise ParseError("Bluesky profile is not an object")
     did = view.get("did")
     if not isinstance(did, str) or not did.startswith("did:"):
-        raise ValueError(f"Bluesky profile without did (handle={view.get('handle')!r})")
+        raise ParseError(f"Bluesky profile without did (handle={view.get('handle')!r})")
     handle = view.get("handle")
     if not isinstance(handle, str) or not handle:
         handle = _INVALID_HANDLE
@@ -201,55 +175,6 @@ def parse_profile(view: dict[str, Any], seen_at: datetime) -> AccountItem:
         labels=labels,
         seen_at=seen_at,
     )
-
-
-def _strong_ref_uri(v: Any) -> str | None:
-    if isinstance(v, dict):
-        uri = v.get("uri")
-        if isinstance(uri, str) and uri.startswith("at://"):
-            return uri
-    return None
-
-
-def _embed_quote_uri(embed: Any) -> str | None:
-    """URI of the record a post embeds (record or view form), or None."""
-    if not isinstance(embed, dict):
-        return None
-    kind = str(embed.get("$type") or "")
-    if kind.startswith("app.bsky.embed.recordWithMedia"):
-        inner = embed.get("record")
-        # record form: {"record": {"record": strongRef}}; view form: {"record": {"record": viewRecord}}
-        return _strong_ref_uri(inner.get("record")) if isinstance(inner, dict) else None
-    if kind.startswith("app.bsky.embed.record"):
-        return _strong_ref_uri(embed.get("record"))
-    return None
-
-
-def _quote_detached(embed_view: Any) -> bool:
-    """True when the view says the quoted post's author detached the quote."""
-    if not isinstance(embed_view, dict):
-        return False
-    rec = embed_view.get("record")
-    if str(embed_view.get("$type") or "").startswith("app.bsky.embed.recordWithMedia"):
-        rec = rec.get("record") if isinstance(rec, dict) else None
-    return isinstance(rec, dict) and (
-        rec.get("$type") == "app.bsky.embed.record#viewDetached" or rec.get("detached") is True
-    )
-
-
-def _embed_external_uri(embed: Any) -> str | None:
-    if not isinstance(embed, dict):
-        return None
-    kind = str(embed.get("$type") or "")
-    if kind.startswith("app.bsky.embed.recordWithMedia"):
-        return _embed_external_uri(embed.get("media"))
-    if kind.startswith("app.bsky.embed.external"):
-        ext = embed.get("external")
-        if isinstance(ext, dict):
-            uri = ext.get("uri")
-            if isinstance(uri, str) and uri:
-                return uri
-    return None
 
 
 def _embedded_view_record(embed: Any) -> dict[str, Any] | None:
@@ -303,13 +228,13 @@ class _Builder:
 
     def view(self, view: dict[str, Any], record_key: str = "record") -> PostItem:
         if not isinstance(view, dict):
-            raise ValueError("Bluesky post view is not an object")
+            raise ParseError("Bluesky post view is not an object")
         uri = view.get("uri")
-        if not isinstance(uri, str) or not uri.startswith("at://"):
-            raise ValueError("Bluesky post view without an at:// uri")
+        if not isinstance(uri, str) or _at_uri(uri) is None:
+            raise ParseError("Bluesky post view without an at:// uri")
         record = view.get(record_key)
         if not isinstance(record, dict):
-            raise ValueError(f"Bluesky post view without {record_key} ({uri})")
+            raise ParseError(f"Bluesky post view without {record_key} ({uri})")
         author = self.account(view.get("author"))
         embed_view = view.get("embed")
         if record_key == "value":  # viewRecord: embeds is a list of views
@@ -352,7 +277,7 @@ class _Builder:
     ) -> PostItem:
         text = record.get("text")
         text = text if isinstance(text, str) else ""
-        features = _facet_features(text, record.get("facets"))
+        features = facet_features(text, record.get("facets"))
         tags: list[str] = []
         links: list[str] = []
         mentions: list[str] = []
@@ -375,19 +300,19 @@ class _Builder:
         tags.extend(hashtags_in_text(text))
 
         embed = record.get("embed")
-        for ext in (_embed_external_uri(embed), _embed_external_uri(embed_view)):
+        for ext in (embed_external_uri(embed), embed_external_uri(embed_view)):
             if ext:
                 links.append(ext)
 
-        quote_uri = _embed_quote_uri(embed) or _embed_quote_uri(embed_view)
+        quote_uri = embed_quote_uri(embed) or embed_quote_uri(embed_view)
         if quote_uri is not None and collection_of_uri(quote_uri) != POST_COLLECTION:
             quote_uri = None  # embedded feed generator, list, starter pack...
-        if _quote_detached(embed_view):
+        if quote_detached(embed_view):
             quote_uri = None  # the quoted author detached this quote: honour it
         quote_did = did_of_uri(quote_uri) if quote_uri else None
 
         reply = record.get("reply")
-        parent_uri = _strong_ref_uri(reply.get("parent")) if isinstance(reply, dict) else None
+        parent_uri = strong_ref_uri(reply.get("parent")) if isinstance(reply, dict) else None
         parent_did = did_of_uri(parent_uri) if parent_uri else None
 
         all_labels = [*(labels or []), *_label_values(record.get("labels"))]
@@ -402,10 +327,10 @@ class _Builder:
             created_at=created_at,
             text=remove_zero_width(text),
             lang=_primary_lang(record.get("langs")),
-            hashtags=_unique(tags),
+            hashtags=unique(tags),
             mentions=mentions,
             mention_ids=[account_id_of(d) for d in mention_dids],
-            links=_unique(links),
+            links=unique(links),
             reply_to=post_id_of(parent_uri) if parent_uri else None,
             reply_to_account_id=account_id_of(parent_did) if parent_did else None,
             quote_of=post_id_of(quote_uri) if quote_uri else None,
@@ -455,6 +380,7 @@ class _Builder:
         return post
 
 
+@_raises_parse_error
 def parse_post_view(view: dict[str, Any], collected_at: datetime, source: str) -> ParsedStatus:
     """``app.bsky.feed.defs#postView`` -> the post, its author, interactions.
 
@@ -464,7 +390,7 @@ def parse_post_view(view: dict[str, Any], collected_at: datetime, source: str) -
     replies and quotes (``app.bsky.embed.record`` / ``recordWithMedia`` of a post) become
     ``reply_to``/``quote_of`` and interactions; a quoted post included in the embed view
     is parsed as a post of its own.  Mentions of and replies to oneself give no
-    interaction.  Raises ``ValueError`` when ``uri``, ``record`` or the author's DID is
+    interaction.  Raises :class:`ParseError` when ``uri``, ``record`` or the author's DID is
     missing.
     """
     b = _Builder(collected_at, source)
@@ -472,6 +398,7 @@ def parse_post_view(view: dict[str, Any], collected_at: datetime, source: str) -
     return b.result()
 
 
+@_raises_parse_error
 def parse_post_record(
     uri: str,
     record: dict[str, Any],
@@ -486,9 +413,9 @@ def parse_post_record(
     """
     did = did_of_uri(uri)
     if did is None:
-        raise ValueError(f"Bluesky post uri without a DID: {uri!r}")
+        raise ParseError(f"Bluesky post uri without a DID: {uri!r}")
     if not isinstance(record, dict):
-        raise ValueError(f"Bluesky post record is not an object ({uri})")
+        raise ParseError(f"Bluesky post record is not an object ({uri})")
     b = _Builder(collected_at, source)
     b.record(uri, record, author_did=did, handle=handle)
     return b.result()

@@ -75,3 +75,7 @@ class BlueskyLiveStore(CursorReader, Protocol):
     def delete_posts(self, post_ids: Sequence[str]) -> None: ...
 
     def delete_account_data(self, account_id: str) -> dict[str, int]: ...
+
+
+class MastodonStore(CursorReader, InstanceStore, HandleLookup, Protocol):
+    """Everything the Mastodon spider reads from the run's store."""

@@ -7,6 +7,11 @@ seconds or "seconds until reset" instead.  Bluesky sends ``RateLimit-Limit``,
 ``RateLimit-Remaining``, ``RateLimit-Reset`` (epoch seconds) and
 ``RateLimit-Policy: 3000;w=300``.  Header names are case-insensitive; keys and values may
 be ``bytes`` and values may be lists (Scrapy ``Headers``, VCR cassettes).
+
+An absolute reset is a time on the *server's* clock. As Mastodon.py does
+(``mastodon/internals.py``), :func:`clock_offset` reads the response's ``Date`` header,
+and ``parse_rate_limit(..., offset=...)`` moves an absolute reset onto our clock before
+it is trusted.
 """
 
 from __future__ import annotations
@@ -123,12 +128,27 @@ def _int(v: str | None) -> int | None:
         return int(f) if f == f and abs(f) != float("inf") else None
 
 
-def parse_reset(value: str | None, now: datetime) -> datetime | None:
+def clock_offset(headers: Headers | None, now: datetime) -> float | None:
+    """Seconds our clock is ahead of the server's, from the response's ``Date`` header
+    (``None`` without one).  ``Date`` is in whole seconds, rounded down, and is stamped
+    before the response travels, so the offset is never below the true one: a reset
+    moved by it is never early.  The smallest offset seen from a server is the closest."""
+    value = normalise_headers(headers).get("date")
+    server_now = _http_date(value) if value else None
+    if server_now is None:
+        return None
+    return (_aware(now) - server_now).total_seconds()
+
+
+def parse_reset(value: str | None, now: datetime, offset: float = 0.0) -> datetime | None:
     """A reset header value: ISO-8601 time, epoch seconds (or ms), seconds-until-reset,
-    or an HTTP date.  Always an aware UTC datetime or ``None``."""
+    or an HTTP date.  Always an aware UTC datetime or ``None``.  ``offset`` (see
+    :func:`clock_offset`) moves an absolute time from the server's clock to ours; a
+    seconds-until-reset value needs none."""
     if not value:
         return None
     now = _aware(now)
+    shift = timedelta(seconds=offset)
     try:
         number = float(value)
     except ValueError:
@@ -141,13 +161,11 @@ def parse_reset(value: str | None, now: datetime) -> datetime | None:
                 return (now + timedelta(seconds=number)).astimezone(UTC)
             if number >= _MILLIS_LIMIT:
                 number /= 1000.0
-            return datetime.fromtimestamp(number, tz=UTC)
+            return datetime.fromtimestamp(number, tz=UTC) + shift
         except (OverflowError, OSError, ValueError):
             return None
-    parsed = parse_timestamp(value)
-    if parsed is not None:
-        return parsed
-    return _http_date(value)
+    parsed = parse_timestamp(value) or _http_date(value)
+    return parsed + shift if parsed is not None else None
 
 
 def _http_date(value: str) -> datetime | None:
@@ -179,8 +197,11 @@ def _window(policy: str | None, limit: int | None) -> int | None:
     return first
 
 
-def parse_rate_limit(headers: Headers | None, now: datetime) -> RateLimit | None:
-    """Rate limit announced by a response, or ``None`` when it announces none."""
+def parse_rate_limit(
+    headers: Headers | None, now: datetime, *, offset: float = 0.0
+) -> RateLimit | None:
+    """Rate limit announced by a response, or ``None`` when it announces none.
+    ``offset``: how far our clock is ahead of the server's (:func:`clock_offset`)."""
     h = normalise_headers(headers)
     for prefix in ("x-ratelimit-", "ratelimit-"):
         limit_s = h.get(prefix + "limit")
@@ -193,7 +214,7 @@ def parse_rate_limit(headers: Headers | None, now: datetime) -> RateLimit | None
         return RateLimit(
             limit=limit,
             remaining=_int(remaining_s),
-            reset_at=parse_reset(reset_s, now),
+            reset_at=parse_reset(reset_s, now, offset),
             window_seconds=window,
         )
     return None

@@ -17,44 +17,62 @@ Mastodon answers with the headers of the *most limited* throttle only, so a pagi
 response may describe either budget: it is attributed to ``api`` when its reset is the
 ``api`` budget's reset, otherwise to ``paging``. Until a server reveals its paging budget
 the published Mastodon default is assumed (``SCOUT_PAGING_LIMIT`` /
-``SCOUT_PAGING_WINDOW``). Requests in flight are counted, so concurrency cannot overshoot;
-until a host has answered once, one request at a time asks (its budget may already be
-partly spent by someone else).
+``SCOUT_PAGING_WINDOW``). Requests are counted from the moment they pass here (queued or
+in flight), so concurrency cannot overshoot; until a host has answered once, its slot
+sends one request at a time (its budget may already be partly spent by someone else).
 
-Before a request, if a budget it draws on would fall below the reserve, the request
-waits until that budget resets. A 429 waits for ``Retry-After`` (or the reset) and is
-retried a bounded number of times.
+Nothing waits in this middleware. Pacing is done the way Scrapy's AutoThrottle does it
+(``scrapy/extensions/throttle.py``), on the host's download slot: when the requests
+counted would leave a budget below the reserve, the slot is held until that budget's
+reset (``slot.lastseen``) and then sends one request per ``window / limit``
+(``slot.delay``) until the budget allows a burst again. Queued requests hold no
+downloader slot and Scrapy's ``DownloaderAwarePriorityQueue`` feeds the hosts that are
+not held, so one spent budget does not starve the others. Budgets are read in the
+``response_downloaded`` signal, before the slot sends its next request. A reset is
+moved onto our clock by the response's ``Date`` header before it is trusted
+(:func:`crawler.core.ratelimit.clock_offset`). A 429 marks its budget spent until
+``Retry-After`` (or the reset) and goes back to the scheduler through Scrapy's
+``get_retry_request`` (``retry/*`` stats, at most ``SCOUT_429_RETRIES`` times).
+
+Every default is in :mod:`crawler.fetch.settings`; the middleware reads the settings.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from time import monotonic
 from typing import Any, Self
 from urllib.parse import parse_qsl
 
-from scrapy import Request
+from scrapy import Request, signals
+from scrapy.core.downloader import Slot
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from scrapy.utils.httpobj import urlparse_cached
 
-from crawler.core.ratelimit import RateLimit, parse_rate_limit, retry_after
-from pipelines.base import StatsLike
+from crawler.core.protocols import StatsLike
+from crawler.core.ratelimit import (
+    RESET_MARGIN_SECONDS,
+    RateLimit,
+    clock_offset,
+    parse_rate_limit,
+    retry_after,
+)
 
 logger = logging.getLogger(__name__)
 
 PAGING_PARAMS = frozenset({"max_id", "since_id", "min_id"})
-# Mastodon's unauthenticated paging throttle (config/initializers/rack_attack.rb)
-DEFAULT_PAGING_LIMIT = 300
-DEFAULT_PAGING_WINDOW = 900.0
 # two resets closer than this belong to the same window (Mastodon adds the request's
 # fraction of a second to the reset it announces)
 _SAME_RESET = 1.5
-# how often a request whose budget is spent, with its reset unknown, looks again
-_POLL = 0.05
+# the shortest hold or spacing worth setting on a download slot
+_TICK = 0.05
+_WAIT_STATS = {"api": "scout/ratelimit/budget_waits", "paging": "scout/ratelimit/paging_waits"}
 
 
 def is_paging_request(url_path: str, query: str) -> bool:
@@ -105,6 +123,12 @@ class Bucket:
         else:
             self.reset_at = None  # unknown until the next response
 
+    def pace(self, reserve: int) -> float:
+        """Even spacing that spends one whole window (less the reserve) in that window."""
+        if not self.window or not self.limit:
+            return 0.0
+        return self.window / max(1, self.limit - reserve)
+
     def wait_seconds(self, now: datetime, reserve: int) -> float:
         self.roll(now)
         avail = self.available()
@@ -113,7 +137,7 @@ class Bucket:
         if self.reset_at is None:
             # spent, reset unknown: the answers in flight will say; with none in
             # flight one request may ask
-            return _POLL if self.inflight > 0 else 0.0
+            return _TICK if self.inflight > 0 else 0.0
         return max(0.0, (self.reset_at - now).total_seconds())
 
     def announce(self, rl: RateLimit, now: datetime) -> None:
@@ -166,45 +190,34 @@ class HostBudget:
 
 
 class RateLimitMiddleware:
-    def __init__(
-        self,
-        stats: StatsLike,
-        *,
-        reserve: int = 1,
-        max_wait: float = 900.0,
-        max_429_retries: int = 5,
-        backoff: float = 5.0,
-        paging_limit: int = DEFAULT_PAGING_LIMIT,
-        paging_window: float = DEFAULT_PAGING_WINDOW,
-        skew: float = 0.25,
-    ) -> None:
+    def __init__(self, settings: BaseSettings, stats: StatsLike) -> None:
         self.stats = stats
-        self.reserve = reserve
-        self.max_wait = max_wait
-        self.max_429_retries = max_429_retries
-        self.backoff = backoff
-        self.paging_limit = paging_limit
-        self.paging_window = paging_window
-        self.skew = skew  # extra wait after a reset: our clock and the server's differ
+        self.crawler: Crawler | None = None  # for get_retry_request (none in unit tests)
+        self.reserve = settings.getint("SCOUT_RATELIMIT_RESERVE")
+        self.max_wait = settings.getfloat("SCOUT_RATELIMIT_MAX_WAIT")
+        self.max_429_retries = settings.getint("SCOUT_429_RETRIES")
+        self.backoff = settings.getfloat("SCOUT_429_BACKOFF")
+        self.paging_limit = settings.getint("SCOUT_PAGING_LIMIT")
+        self.paging_window = settings.getfloat("SCOUT_PAGING_WINDOW")
+        self.concurrency = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+        self.download_delay = settings.getfloat("DOWNLOAD_DELAY")
+        self.opens: dict[str, float] = {}  # host -> when its held slot opens (monotonic)
         self.hosts: dict[str, HostBudget] = {}
         self.seen_limits: set[str] = set()  # hosts that announce a budget
+        # per host: how far our clock is ahead of the server's (from its first Date
+        # header: never early, and the same for every reset)
+        self.offsets: dict[str, float] = {}
         # hosts that have answered at least once: until then one request at a time asks,
         # so a budget partly spent by someone else cannot be overrun by a first burst
         self.answered: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        s = crawler.settings
-        return cls(
-            crawler.stats,
-            reserve=s.getint("SCOUT_RATELIMIT_RESERVE", 1),
-            max_wait=s.getfloat("SCOUT_RATELIMIT_MAX_WAIT", 900.0),
-            max_429_retries=s.getint("SCOUT_429_RETRIES", 5),
-            backoff=s.getfloat("SCOUT_429_BACKOFF", 5.0),
-            paging_limit=s.getint("SCOUT_PAGING_LIMIT", DEFAULT_PAGING_LIMIT),
-            paging_window=s.getfloat("SCOUT_PAGING_WINDOW", DEFAULT_PAGING_WINDOW),
-            skew=s.getfloat("SCOUT_RATELIMIT_SKEW", 0.25),
-        )
+        assert crawler.stats is not None
+        mw = cls(crawler.settings, crawler.stats)
+        mw.crawler = crawler
+        crawler.signals.connect(mw.response_downloaded, signal=signals.response_downloaded)
+        return mw
 
     @staticmethod
     def key(request: Request) -> str:
@@ -234,49 +247,96 @@ class RateLimitMiddleware:
             bucket.sent_since = 0
             bucket.assumed = True
 
-    async def _sleep(self, seconds: float, why: str, key: str) -> None:
-        seconds = max(0.0, min(seconds, self.max_wait))
-        if seconds <= 0:
-            return
-        self.stats.inc_value(f"scout/ratelimit/{why}")
-        self.stats.inc_value("scout/ratelimit/wait_ms", int(seconds * 1000))
-        logger.info("%s: waiting %.1f s (%s)", key, seconds, why)
-        await asyncio.sleep(seconds)
+    def _slot(self, request: Request) -> Slot | None:
+        """The request's download slot if it is named after its host and port, as the
+        spider names them (``None`` for others, such as robots.txt, and outside a crawl)."""
+        engine = self.crawler.engine if self.crawler is not None else None
+        if engine is None:
+            return None
+        downloader = engine.downloader
+        name = downloader.get_slot_key(request)
+        if name != self.key(request):
+            return None
+        slot = downloader.slots.get(name)
+        if slot is None:
+            # the slot the downloader would make for it: a hold must be in place before
+            # the request is queued (the downloader drops idle slots after a minute)
+            _, slot = downloader._get_slot(request)
+        return slot
 
-    async def process_request(self, request: Request) -> None:
+    @staticmethod
+    def _counted(request: Request) -> tuple[str, bool]:
+        """(host, paging) of a request counted and not yet answered, else ("", False)."""
+        counted: tuple[str, bool] = request.meta.get("scout_budget", ("", False))
+        return counted
+
+    def _settle(self, key: str, slot: Slot | None, now: datetime) -> None:
+        """Set the host's download slot so what it sends fits each budget.
+
+        All requests counted (queued and in flight) fit above the reserve: no limit.
+        Otherwise the slot may have only as many in flight as this window still allows,
+        or, with nothing left, it is held until the reset and then sends one request
+        per ``window / (limit - reserve)``. Worked out afresh on every request and
+        answer (an answer may end a hold early)."""
+        budget = self.hosts.get(key)
+        if budget is None or slot is None:
+            return
+        sent = {
+            "api": len(slot.transferring),
+            "paging": sum(1 for r in slot.transferring if self._counted(r)[1]),
+        }
+        delay, hold, why = self.download_delay, 0.0, ""
+        alone = key not in self.answered  # the first answer tells the budget
+        cap = self.concurrency
+        for name, bucket in (("api", budget.api), ("paging", budget.paging)):
+            bucket.roll(now)
+            avail = bucket.available()
+            if avail is None or avail >= self.reserve or bucket.remaining is None:
+                continue
+            room = bucket.remaining - sent[name] - bucket.sent_since - self.reserve
+            if room > 0:
+                # these may still go in this window; the downloader counts a request as
+                # transferring only once its download starts, so it must send them one
+                # at a time (a delay) for the cap to hold
+                cap = min(cap, sent[name] + room)
+                delay = max(delay, _TICK)
+            elif bucket.reset_at is None:
+                alone = True  # spent, reset unknown: the answers will say, one at a time
+            else:
+                left = (bucket.reset_at - now).total_seconds()
+                if left > hold:
+                    hold, why = left, name
+                delay = max(delay, bucket.pace(self.reserve))
+        clock = monotonic()
+        opens = clock + min(hold, self.max_wait) if hold > 0 else 0.0
+        if opens > self.opens.get(key, 0.0) + _TICK:
+            self.stats.inc_value(_WAIT_STATS[why])
+            self.stats.inc_value("scout/ratelimit/wait_ms", int((opens - clock) * 1000))
+            logger.info("%s: holding for %.1f s (%s budget)", key, opens - clock, why)
+        self.opens[key] = opens
+        slot.concurrency = 1 if alone else cap
+        slot.jitter = 0.0
+        if opens > clock:
+            # the downloader sends nothing before lastseen + delay, then one per delay
+            slot.delay = max(delay, _TICK)
+            slot.lastseen = opens - slot.delay
+        else:
+            slot.delay = delay
+
+    def process_request(self, request: Request) -> None:
         key = self.key(request)
         paging = self.paging(request)
         budget = self.budget(key)
+        now = datetime.now(UTC)
         if paging and key in self.seen_limits:
-            self._start_paging(budget.paging, datetime.now(UTC))
-        buckets = budget.buckets(paging)
-        # bounded by max_wait: each round waits for a reset (or polls for the answers in
-        # flight); several coroutines may wake together and look again
-        waited = 0.0
-        while waited < self.max_wait:
-            now = datetime.now(UTC)
-            wait = max(b.wait_seconds(now, self.reserve) for b in buckets)
-            if key not in self.answered and budget.api.inflight > 0:
-                wait = max(wait, _POLL)  # the first answer tells the budget
-            if wait <= 0:
-                break
-            if wait > _POLL:
-                why = (
-                    "paging_waits"
-                    if paging and budget.paging.wait_seconds(now, self.reserve) >= wait
-                    else "budget_waits"
-                )
-                wait += self.skew
-                await self._sleep(wait, why, key)
-            else:
-                await asyncio.sleep(wait)
-            waited += wait
-        for b in buckets:
+            self._start_paging(budget.paging, now)
+        for b in budget.buckets(paging):
             b.inflight += 1
         request.meta["scout_budget"] = (key, paging)
         self.stats.inc_value("scout/ratelimit/requests")
         if paging:
             self.stats.inc_value("scout/ratelimit/paging_requests")
+        self._settle(key, self._slot(request), now)
         return None
 
     def _release(self, request: Request) -> tuple[str, bool]:
@@ -310,34 +370,64 @@ class RateLimitMiddleware:
         else:
             budget.paging.announce(rl, now)
 
-    async def process_response(self, request: Request, response: Response) -> Request | Response:
+    def response_downloaded(self, response: Response, request: Request) -> None:
+        """Read the budget from the answer before the download slot sends its next
+        request (the ``response_downloaded`` signal comes first, as for AutoThrottle)."""
+        if "scout_budget" not in request.meta:
+            return  # not counted here (or already read)
         key, paging = self._release(request)
         self.answered.add(key)
         now = datetime.now(UTC)
         headers = response.headers.to_unicode_dict()
-        limit = parse_rate_limit(headers, now)
+        limit = parse_rate_limit(headers, now, offset=self._offset(key, headers, now))
         if limit is not None and limit.reset_at is not None and _whole_seconds(headers):
-            # an epoch reset in whole seconds may be rounded down (mastodon-mock, some
+            # an epoch reset in whole seconds is rounded down (mastodon-mock, some
             # servers): the window may end up to a second later
             limit.reset_at += timedelta(seconds=1)
         if limit is not None:
             self._announce(key, paging, limit, now)
+        if response.status == 429:
+            wait = retry_after(headers, now)
+            if wait is None and limit is not None and limit.reset_at is not None:
+                wait = max(0.0, (limit.reset_at - now).total_seconds())
+            if wait is None:
+                wait = self.backoff * (2 ** int(request.meta.get("retry_times", 0)))
+            self._spent(key, paging, limit, now + timedelta(seconds=wait))
+        self._settle(key, self._slot(request), now)
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        self.response_downloaded(response, request)  # no signal: a unit test, a cache
         if response.status != 429:
             return response
         self.stats.inc_value("scout/ratelimit/429")
-        tries = int(request.meta.get("scout_429_tries", 0))
-        if tries >= self.max_429_retries:
-            logger.warning("%s: still 429 after %d retries, giving up %s", key, tries, request.url)
+        spider = self.crawler.spider if self.crawler is not None else None
+        retry = (
+            get_retry_request(
+                request, spider=spider, reason="429", max_retry_times=self.max_429_retries
+            )
+            if spider is not None
+            else None
+        )
+        if retry is None:
+            logger.warning("%s: still 429, giving up %s", self.key(request), request.url)
             self.stats.inc_value("scout/ratelimit/429_gave_up")
             return response
-        wait = retry_after(headers, now)
-        if wait is None and limit is not None and limit.reset_at is not None:
-            wait = max(0.0, (limit.reset_at - now).total_seconds())
-        if wait is None:
-            wait = self.backoff * (2**tries)
-        # the budget that refused is spent until then
+        # back through the scheduler; the slot is held until the budget's reset
+        return retry
+
+    def _offset(self, key: str, headers: Mapping[Any, Any], now: datetime) -> float:
+        """Our clock minus the server's, from ``Date`` (a margin for servers without)."""
+        if key not in self.offsets:
+            seen = clock_offset(headers, now)
+            if seen is None:
+                return RESET_MARGIN_SECONDS
+            # kept for the run: resets of consecutive windows stay a window apart
+            self.offsets[key] = seen
+        return self.offsets[key]
+
+    def _spent(self, key: str, paging: bool, limit: RateLimit | None, until: datetime) -> None:
+        """The budget that answered 429 is spent until then."""
         budget = self.budget(key)
-        until = now + timedelta(seconds=wait)
         target = budget.api
         if (
             paging
@@ -352,14 +442,12 @@ class RateLimitMiddleware:
         target.remaining = 0
         target.sent_since = 0
         target.reset_at = until
-        await self._sleep(wait, "429_waits", key)
-        retry = request.replace(dont_filter=True)
-        retry.meta["scout_429_tries"] = tries + 1
-        return retry
 
     def process_exception(self, request: Request, exception: Exception) -> None:
-        key, _ = self._release(request)
-        self.answered.add(key)  # no answer to wait for: let the next request ask
+        if "scout_budget" in request.meta:
+            key, _ = self._release(request)
+            self.answered.add(key)  # no answer to wait for: let the next request ask
+            self._settle(key, self._slot(request), datetime.now(UTC))
         return None
 
     def snapshot(self) -> dict[str, dict[str, int | None]]:

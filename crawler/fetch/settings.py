@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from crawler.core import vocab
 from pipelines import ITEM_PIPELINES as _PIPELINES
 
 BOT_NAME = "eci-scout"
@@ -11,11 +12,13 @@ SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 
 # Identify honestly; SCOUT_CONTACT (env) may add an e-mail or URL for server admins.
-USER_AGENT = "eci-scout/0.1 (research crawler for European Citizens' Initiative campaigns)"
+USER_AGENT = vocab.USER_AGENT
 ROBOTSTXT_OBEY = True
 
 # Budgets come from rate-limit headers (crawler.fetch.middlewares.RateLimitMiddleware), not
-# from guesses; instances are independent, so many run at once.
+# from guesses: it holds and paces each host's download slot, so waiting requests hold no
+# downloader slot, and Scrapy's DownloaderAwarePriorityQueue (the default) feeds the hosts
+# that are not held; instances are independent, so many run at once.
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0
@@ -32,18 +35,28 @@ LOG_LEVEL = "INFO"
 DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"
 
 # a progress line on the terminal during `scout crawl` (switches itself off elsewhere)
-EXTENSIONS = {"crawler.core.progress.ScrapyProgress": 500}
+EXTENSIONS = {"crawler.core.progress.ScrapyProgress": 500, "pipelines.store.StoreExtension": 100}
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.fetch.middlewares.RateLimitMiddleware": 590,
 }
 ITEM_PIPELINES = dict(_PIPELINES)
 
-# eci-scout's own settings
-SCOUT_DB = "data/scout.duckdb"
+# eci-scout's own settings (the only place their defaults are written)
+SCOUT_DB = vocab.DEFAULT_DB
 SCOUT_BATCH_SIZE = 2000
 SCOUT_RESPECT_OPT_OUTS = True
+# rate-limit middleware: requests kept in reserve per budget, the longest wait for a
+# reset, retries of a 429 and the back-off when a 429 says nothing of when to retry
 SCOUT_RATELIMIT_RESERVE = 1
+SCOUT_RATELIMIT_MAX_WAIT = 900.0
 SCOUT_429_RETRIES = 5
-# after the timelines: profiles of the most mentioned accounts not seen as authors
+SCOUT_429_BACKOFF = 5.0
+# Mastodon's unauthenticated paging throttle (config/initializers/rack_attack.rb),
+# assumed until a server shows its own; 0 assumes none
+SCOUT_PAGING_LIMIT = 300
+SCOUT_PAGING_WINDOW = 900.0
+# after the timelines: who reblogged the most reblogged statuses collected, then the
+# profiles of the most mentioned accounts not seen as authors
+SCOUT_REBLOGGED_BY_MAX = 200
 SCOUT_MENTION_LOOKUPS_MAX = 300

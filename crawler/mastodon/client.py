@@ -5,7 +5,8 @@ The token comes from the environment variable named by ``[mastodon] token_env``;
 never logged or stored. Mastodon.py paces itself against the ``X-RateLimit-*`` headers
 (``ratelimit_method="pace"``). Its entities (datetimes, id types) are turned back into
 plain JSON values so that :mod:`crawler.mastodon.parse` reads them exactly like the
-spider's responses, and the items go through the same pipeline chain.
+spider's responses; the collection methods yield items (accounts before the posts that
+need them) and the app feeds them to the same pipeline chain.
 """
 
 from __future__ import annotations
@@ -14,22 +15,22 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from mastodon import Mastodon, MastodonError, MastodonNotFoundError, MastodonRatelimitError
 
 from crawler.core.config import Campaign
+from crawler.core.errors import ParseError
+from crawler.core.items import AccountItem
+from crawler.core.protocols import StatsLike
+from crawler.core.vocab import USER_AGENT
 from crawler.mastodon.parse import parse_account, parse_status
-
-if TYPE_CHECKING:
-    from pipelines.chain import PipelineChain
 
 PACE_RETRIES = 4  # attempts when Mastodon.py cannot pace (a window just ended)
 logger = logging.getLogger(__name__)
 
 SEARCH_LIMIT = 40  # the API maximum for search results
-USER_AGENT = "eci-scout/0.1 (research crawler for European Citizens' Initiative campaigns)"
 
 
 def plain(value: Any) -> Any:
@@ -141,53 +142,41 @@ class MastodonClient:
             return None
 
     # ------------------------------------------------------------------ collection
-    def collect(self, campaign: Campaign, chain: PipelineChain, *, max_pages: int = 5) -> int:
-        """Search the campaign's hashtags and keywords on the home instance; every status
-        found goes through ``chain``. Returns the number of statuses read."""
+    def collect(self, campaign: Campaign, stats: StatsLike, *, max_pages: int = 5) -> Iterator[Any]:
+        """Search the campaign's hashtags and keywords on the home instance; yields the
+        items of every status found (counted in ``scout/mastodon/search_statuses``)."""
         terms = [f"#{t}" for t in campaign.campaign.hashtags] + list(campaign.campaign.keywords)
         since = campaign.campaign.since_datetime
-        stats = chain.stats
-        n = 0
         for term in terms:
             try:
                 for status in self.search_statuses(term, max_pages=max_pages):
-                    now = datetime.now(UTC)
                     try:
-                        parsed = parse_status(status, self.host, now)
-                    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                        parsed = parse_status(status, self.host, datetime.now(UTC))
+                    except ParseError as exc:
                         logger.warning("%s: unparseable status: %s", self.host, exc)
                         stats.inc_value("scout/skipped/unparseable_status")
                         continue
                     post = parsed.posts[0] if parsed.posts else None
                     if since and post is not None and post.created_at and post.created_at < since:
                         continue
-                    n += 1
                     stats.inc_value("scout/mastodon/search_statuses")
-                    chain.process_many(parsed.all_items())
+                    yield from parsed.all_items()
             except MastodonError as exc:
                 logger.warning("%s: search %r failed: %s", self.host, term, exc)
                 stats.inc_value("scout/errors/requests")
-        chain.storage.flush()
-        return n
 
-    def refresh_accounts(self, accts: list[str], chain: PipelineChain) -> int:
-        """Look accounts up (``user@host``) and refresh their profiles via ``chain``."""
-        n = 0
+    def refresh_accounts(self, accts: list[str], stats: StatsLike) -> Iterator[AccountItem]:
+        """Look accounts up (``user@host``) and yield their profiles."""
         for acct in accts:
             try:
                 acc = self.lookup(acct)
             except MastodonError as exc:
                 logger.warning("%s: lookup failed: %s", self.host, exc)
-                chain.stats.inc_value("scout/errors/requests")
+                stats.inc_value("scout/errors/requests")
                 continue
             if acc is None:
                 continue
             try:
-                item = parse_account(acc, self.host, datetime.now(UTC))
-            except (ValueError, KeyError, TypeError, AttributeError):
-                chain.stats.inc_value("scout/skipped/unparseable_account")
-                continue
-            if chain.process(item) is not None:
-                n += 1
-        chain.storage.flush()
-        return n
+                yield parse_account(acc, self.host, datetime.now(UTC))
+            except ParseError:
+                stats.inc_value("scout/skipped/unparseable_account")

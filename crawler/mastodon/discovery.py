@@ -5,7 +5,7 @@ known yet is a *candidate*; nodeinfo (``/.well-known/nodeinfo`` -> the 2.x docum
 says which software it runs and so whether it speaks the Mastodon client API. Robots
 are obeyed by Scrapy's ``RobotsTxtMiddleware``. Servers that restrict hashtag feeds
 (401/403/422, or an empty list) are recorded per tag in the ``instances`` table
-(``crawler/schema.py`` migration 2) and skipped until they are checked again.
+(``crawler/db/schema.py`` migration 2) and skipped until they are checked again.
 
 Only public ``https`` servers are discovered, plus servers on the same host name as a
 configured instance (test networks on 127.0.0.1): a post cannot steer the crawler to
@@ -17,11 +17,11 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-if TYPE_CHECKING:
-    from crawler.db.store import Store
+from crawler.core.net import base_url, host_key
+from crawler.core.protocols import InstanceStore
 
 # nodeinfo software names whose servers answer /api/v1/timelines/tag/:tag
 MASTODON_API_SOFTWARE = frozenset(
@@ -47,28 +47,6 @@ NODEINFO_REL_PREFIX = "http://nodeinfo.diaspora.software/ns/schema/2."
 RECHECK_AFTER = timedelta(hours=24)
 # restriction reasons that mean "this server refuses anonymous hashtag feeds"
 REFUSALS = frozenset({"401", "403", "422"})
-
-
-def host_key(base_url: str) -> str:
-    """``host[:port]`` in lower case: the key of cursors and of the instances table."""
-    return urlsplit(base_url).netloc.lower()
-
-
-def base_of(uri: str | None) -> str | None:
-    """``scheme://host[:port]`` of an ActivityPub actor URI or profile URL."""
-    if not uri or not isinstance(uri, str):
-        return None
-    parts = urlsplit(uri.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    if parts.username or parts.password:
-        return None
-    try:
-        port = parts.port
-    except ValueError:
-        return None
-    netloc = parts.hostname.lower() + (f":{port}" if port else "")
-    return f"{parts.scheme}://{netloc}"
 
 
 def _is_public_name(hostname: str) -> bool:
@@ -107,7 +85,7 @@ def nodeinfo_href(doc: Any, base: str) -> str | None:
             continue
         if not rel.startswith(NODEINFO_REL_PREFIX):
             continue
-        if base_of(href) != base_of(base):
+        if base_url(href) != base_url(base):
             continue  # never follow nodeinfo to another server
         if best is None or rel > best[0]:
             best = (rel, href)
@@ -157,7 +135,7 @@ class InstanceRecord:
 class InstanceRegistry:
     """The ``instances`` table in memory for one run, written back in one batch."""
 
-    def __init__(self, store: Store | None) -> None:
+    def __init__(self, store: InstanceStore | None) -> None:
         self.store = store
         self.records: dict[str, InstanceRecord] = {}
         self.dirty: set[str] = set()

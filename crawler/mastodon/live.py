@@ -1,10 +1,11 @@
 """Live collection: follow the campaign's hashtag streams on every configured instance
-(Mastodon.py's streaming API) and feed the statuses to the same pipeline chain.
+(Mastodon.py's streaming API) and yield the statuses' items (accounts before the posts
+that need them); the app feeds them to the pipeline chain.
 
 Mastodon.py runs one background thread per (instance, hashtag) stream and reconnects
 by itself; statuses are handed to the calling thread through a queue, because the
-pipelines and DuckDB are used from that one thread only. Items are flushed to the
-database every ``flush_every`` seconds, so a live run is visible while it runs.
+pipelines and DuckDB are used from that one thread only. ``connected`` is set once
+every stream receives.
 """
 
 from __future__ import annotations
@@ -12,19 +13,19 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from mastodon import Mastodon, MastodonError, StreamListener
 
 from crawler.core.config import Campaign
-from crawler.mastodon.client import USER_AGENT, plain
+from crawler.core.errors import ParseError
+from crawler.core.protocols import StatsLike
+from crawler.core.vocab import USER_AGENT
+from crawler.mastodon.client import plain
 from crawler.mastodon.parse import parse_status
-
-if TYPE_CHECKING:
-    from pipelines.chain import PipelineChain
 
 logger = logging.getLogger(__name__)
 
@@ -46,26 +47,25 @@ class _Listener(StreamListener):
 
 
 class MastodonLive:
-    """``MastodonLive(campaign, chain).run(stop=event, max_events=None)``."""
+    """``MastodonLive(campaign, stats).items(stop=event, max_events=None)``."""
 
     def __init__(
         self,
         campaign: Campaign,
-        chain: PipelineChain,
+        stats: StatsLike,
         *,
         token: str | None = None,
         timeout: float = 30.0,
         reconnect_wait: float = 5.0,
-        flush_every: float = 5.0,
     ) -> None:
         self.campaign = campaign
-        self.chain = chain
+        self.stats = stats
         masto = campaign.mastodon
         self.instances = list(masto.instances) if masto is not None else []
         self.token = token if token is not None else (masto.token if masto else None)
         self.timeout = timeout
         self.reconnect_wait = reconnect_wait
-        self.flush_every = flush_every
+        self.connected = threading.Event()  # every stream receives
         self.events: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=10_000)
         self.handles: list[Any] = []
 
@@ -94,7 +94,7 @@ class MastodonLive:
                     )
                 except MastodonError as exc:
                     logger.warning("%s: cannot follow #%s: %s", host, tag, exc)
-                    self.chain.stats.inc_value("scout/errors/streams")
+                    self.stats.inc_value("scout/errors/streams")
                     continue
                 self.handles.append(handle)
 
@@ -106,36 +106,42 @@ class MastodonLive:
                 logger.debug("closing a stream: %s", exc)
         self.handles = []
 
-    def run(self, stop: threading.Event | None = None, max_events: int | None = None) -> int:
-        """Follow the streams until ``stop`` is set or ``max_events`` statuses were
-        processed; returns how many statuses were processed."""
+    def _check_connected(self) -> None:
+        if self.handles and all(h.is_receiving() for h in self.handles):
+            self.connected.set()
+
+    def items(
+        self,
+        stop: threading.Event | None = None,
+        max_events: int | None = None,
+        idle: Callable[[], None] | None = None,
+    ) -> Iterator[Any]:
+        """Follow the streams until ``stop`` is set or ``max_events`` statuses were read;
+        yields their items. ``idle`` is called whenever no status came for a moment
+        (the app flushes its buffers then)."""
         stop = stop or threading.Event()
-        stats = self.chain.stats
         seen = 0
         self._open()
         if not self.handles:
-            return 0
-        last_flush = time.monotonic()
+            return
         try:
             while not stop.is_set() and (max_events is None or seen < max_events):
+                if not self.connected.is_set():
+                    self._check_connected()
                 try:
                     host, status = self.events.get(timeout=0.2)
                 except queue.Empty:
-                    status = None
-                if status is not None:
-                    try:
-                        parsed = parse_status(plain(status), host, datetime.now(UTC))
-                    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                        logger.warning("%s: unparseable streamed status: %s", host, exc)
-                        stats.inc_value("scout/skipped/unparseable_status")
-                    else:
-                        seen += 1
-                        stats.inc_value("scout/mastodon/live_statuses")
-                        self.chain.process_many(parsed.all_items())
-                if time.monotonic() - last_flush >= self.flush_every:
-                    self.chain.storage.flush()
-                    last_flush = time.monotonic()
+                    if idle is not None:
+                        idle()
+                    continue
+                try:
+                    parsed = parse_status(plain(status), host, datetime.now(UTC))
+                except ParseError as exc:
+                    logger.warning("%s: unparseable streamed status: %s", host, exc)
+                    self.stats.inc_value("scout/skipped/unparseable_status")
+                    continue
+                seen += 1
+                self.stats.inc_value("scout/mastodon/live_statuses")
+                yield from parsed.all_items()
         finally:
             self._close()
-            self.chain.storage.flush()
-        return seen

@@ -1,6 +1,6 @@
 """Mastodon REST JSON (decoded dicts) -> items.
 
-All functions are pure.  ``instance_host`` is the ``netloc`` of the instance that served
+All functions are pure; parsers raise only :class:`~crawler.core.errors.ParseError`.  ``instance_host`` is the ``netloc`` of the instance that served
 the JSON (``mastodon.social``, ``127.0.0.1:39401``): local accounts' ``acct`` lacks a
 host, and server-local ids are only meaningful together with it (refs ``"host#id"``).
 """
@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
+from requests.utils import parse_header_links
+from w3lib.url import url_query_parameter
+
+from crawler.core.errors import ParseError, one_line
 from crawler.core.items import AccountItem, InteractionItem, ParsedStatus, PostItem, ProfileField
 from crawler.core.text import (
     clean_name,
@@ -29,18 +32,13 @@ PLATFORM = "mastodon"
 MAX_NESTING = 8
 
 
-def instance_host_of(base_url: str) -> str:
-    """``netloc`` of an instance base URL, lower case (``http://127.0.0.1:39401`` ->
-    ``127.0.0.1:39401``); a bare host is returned as is."""
-    parts = urlsplit(base_url if "//" in base_url else "//" + base_url)
-    return parts.netloc.lower()
-
-
 def account_id_of(acc: dict[str, Any]) -> str:
     """``"mastodon:" + uri`` (ActivityPub actor), falling back to the profile ``url``."""
+    if not isinstance(acc, dict):
+        raise ParseError("Mastodon account is not an object")
     ident = acc.get("uri") or acc.get("url")
     if not ident or not isinstance(ident, str):
-        raise ValueError(f"Mastodon account without uri or url (id={acc.get('id')!r})")
+        raise ParseError(f"Mastodon account without uri or url (id={acc.get('id')!r})")
     return PLATFORM + ":" + ident
 
 
@@ -62,13 +60,22 @@ def _str(v: Any) -> str | None:
 
 
 def parse_account(acc: dict[str, Any], instance_host: str, seen_at: datetime) -> AccountItem:
-    """One Mastodon ``Account`` entity."""
+    """One Mastodon ``Account`` entity; :class:`ParseError` when it cannot be read."""
+    try:
+        return _account(acc, instance_host, seen_at)
+    except ParseError:
+        raise
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise ParseError(f"unreadable Mastodon account: {one_line(exc)}") from exc
+
+
+def _account(acc: dict[str, Any], instance_host: str, seen_at: datetime) -> AccountItem:
     if not isinstance(acc, dict):
-        raise ValueError("Mastodon account is not an object")
+        raise ParseError("Mastodon account is not an object")
     account_id = account_id_of(acc)
     acct = _str(acc.get("acct")) or _str(acc.get("username"))
     if acct is None:
-        raise ValueError(f"Mastodon account without acct ({account_id})")
+        raise ParseError(f"Mastodon account without acct ({account_id})")
     handle = qualified_handle(acct, instance_host)
     fields: list[ProfileField] = []
     for f in acc.get("fields") or []:
@@ -122,8 +129,8 @@ class _Collector:
 
     def account(self, acc: Any, what: str) -> AccountItem:
         if not isinstance(acc, dict):
-            raise ValueError(f"{what} has no account")
-        item = parse_account(acc, self.host, self.collected_at)
+            raise ParseError(f"{what} has no account")
+        item = _account(acc, self.host, self.collected_at)
         known = self.accounts.get(item.account_id)
         if known is None:
             self.accounts[item.account_id] = item
@@ -147,10 +154,10 @@ class _Collector:
 
     def status(self, status: Any, depth: int) -> PostItem:
         if not isinstance(status, dict):
-            raise ValueError("Mastodon status is not an object")
+            raise ParseError("Mastodon status is not an object")
         uri = _str(status.get("uri"))
         if uri is None:
-            raise ValueError(f"Mastodon status without uri (id={status.get('id')!r})")
+            raise ParseError(f"Mastodon status without uri (id={status.get('id')!r})")
         post_id = PLATFORM + ":" + uri
         author = self.account(status.get("account"), f"status {uri}")
         created_at = parse_timestamp(status.get("created_at"))
@@ -318,7 +325,7 @@ class _Collector:
             return None, None
         try:
             item = self.status(quoted, depth + 1)
-        except ValueError:
+        except ParseError:
             return None, None  # an unreadable quoted status must not lose the quoting one
         return item.post_id, item.account_id
 
@@ -334,11 +341,16 @@ def parse_status(
     Mentions become ``mention`` interactions with ``dst_handle`` = qualified handle;
     replies a ``reply`` interaction with ``dst_handle = "ref:" + reply_to_account_ref``
     (storage resolves both).  Mentions of and replies to oneself give no interaction.
-    Raises ``ValueError`` naming what is missing when a status lacks ``uri`` or its
-    account.
+    Raises :class:`ParseError` (naming what is missing when a status lacks ``uri`` or its
+    account) and nothing else.
     """
     out = _Collector(instance_host, collected_at)
-    out.status(status, 0)
+    try:
+        out.status(status, 0)
+    except ParseError:
+        raise
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise ParseError(f"unreadable Mastodon status: {one_line(exc)}") from exc
     return out.result()
 
 
@@ -349,46 +361,14 @@ def parse_link_header(value: str | bytes | None) -> dict[str, str]:
     if isinstance(value, bytes):
         value = value.decode("latin-1")
     out: dict[str, str] = {}
-    for part in _split_links(value):
-        part = part.strip()
-        if not part.startswith("<") or ">" not in part:
-            continue
-        url, _, params = part[1:].partition(">")
-        for param in params.split(";"):
-            key, _, val = param.strip().partition("=")
-            if key.strip().lower() != "rel":
-                continue
-            for rel in val.strip().strip('"').split():
-                out.setdefault(rel.lower(), url.strip())
+    for link in parse_header_links(value):
+        for rel in link.get("rel", "").split():
+            out.setdefault(rel.lower(), link["url"])
     return out
 
 
-def _split_links(value: str) -> list[str]:
-    """Split on commas that are outside ``<...>`` and quotes."""
-    parts: list[str] = []
-    buf: list[str] = []
-    in_url = in_quote = False
-    for ch in value:
-        if ch == "<" and not in_quote:
-            in_url = True
-        elif ch == ">" and not in_quote:
-            in_url = False
-        elif ch == '"' and not in_url:
-            in_quote = not in_quote
-        elif ch == "," and not in_url and not in_quote:
-            parts.append("".join(buf))
-            buf = []
-            continue
-        buf.append(ch)
-    parts.append("".join(buf))
-    return parts
-
-
 def _query_param(url: str | None, name: str) -> str | None:
-    if not url:
-        return None
-    values = parse_qs(urlsplit(url).query).get(name)
-    return values[0] if values else None
+    return url_query_parameter(url, name) or None if url else None
 
 
 def next_max_id(value: str | bytes | None) -> str | None:

@@ -12,6 +12,7 @@ import pandas as pd
 from crawler.app.ranking import WEIGHTS
 from crawler.core.config import Campaign
 from crawler.db import schema
+from crawler.db.store import Store
 
 CAMPAIGN = "Clean Air for All"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -385,3 +386,10 @@ def make_campaign(**extra: Any) -> Campaign:
             "privacy": {"retention_days": 90},
         }
     )
+
+
+def build_store(seed: int = 2026) -> Store:
+    """An in-memory :class:`Store` holding :func:`build_db`'s campaign database."""
+    store = Store(":memory:")
+    build_db(store.con, seed)
+    return store

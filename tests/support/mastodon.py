@@ -17,21 +17,15 @@ ROOT = Path(__file__).resolve().parents[2]
 _RUNNER = """
 import json, sys
 from pathlib import Path
-from scrapy.crawler import CrawlerProcess
 from crawler.core.config import load_campaign
-from crawler.app.crawl import _scrapy_settings
-from spiders.mastodon_tags import MastodonTagSpider
+from crawler.app.crawl import collect_mastodon
 
 args = json.loads(sys.argv[1])
 cfg = load_campaign(args["campaign"])
-settings = _scrapy_settings(Path(args["db"]), cfg, args.get("log_level", "WARNING"))
-for k, v in args.get("settings", {}).items():
-    settings.set(k, v, priority="cmdline")
-process = CrawlerProcess(settings)
-crawler = process.create_crawler(MastodonTagSpider)
-process.crawl(crawler, campaign=cfg, db=args["db"])
-process.start()
-stats = {k: v for k, v in crawler.stats.get_stats().items() if isinstance(v, int | float | str)}
+stats = collect_mastodon(
+    cfg, Path(args["db"]), args.get("log_level", "WARNING"), overrides=args.get("settings", {})
+)
+stats = {k: v for k, v in stats.items() if isinstance(v, int | float | str)}
 print("SCOUT-STATS " + json.dumps(stats))
 """
 

@@ -1,0 +1,213 @@
+"""The report's charts: inline SVG made by matplotlib (``Agg`` backend).
+
+Text stays SVG ``<text>`` that matplotlib escapes; a label taken from data is plain text
+(``$`` escaped so it is never mathtext). Every chart function returns a :class:`Chart`
+whose ``svg`` is None (with a caption saying why) when there is nothing to draw.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from markupsafe import Markup
+
+from crawler.app.summaries import CountryRow
+from crawler.core.vocab import LEAD_TYPES
+
+TYPE_COLORS: dict[str, str] = {
+    "volunteer": "#2a9d8f",
+    "influencer": "#e76f51",
+    "intermediary": "#264653",
+    "sponsor": "#e9c46a",
+}
+
+
+@dataclass
+class Chart:
+    title: str
+    svg: Markup | None
+    caption: str = ""
+
+
+def _label(text: Any, width: int = 28) -> str:
+    """A chart label from data: plain text (no mathtext), clipped."""
+    s = "" if text is None else str(text)
+    s = " ".join(s.split())
+    if len(s) > width:
+        s = s[: width - 1] + "…"
+    # matplotlib reads $...$ as mathtext; a handle must stay literal text
+    return s.replace("$", r"\$")
+
+
+_chart_ids = itertools.count(1)
+
+
+def _svg(fig: Any) -> Markup:
+    """The figure as an inline ``<svg>`` element (no XML header, no doctype)."""
+    import matplotlib.pyplot as plt
+
+    buf = io.StringIO()
+    try:
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    finally:
+        plt.close(fig)
+    text = buf.getvalue()
+    start = text.find("<svg")
+    svg = text[start:] if start >= 0 else text
+    # Belt and braces: matplotlib writes no scripts, and the report must carry none.
+    if "<script" in svg.lower():
+        raise ValueError("chart SVG unexpectedly contains a script element")
+    return Markup(svg)  # produced by matplotlib, which escapes all text
+
+
+@contextmanager
+def _mpl() -> Iterator[Any]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rc: dict[str, Any] = {
+        "svg.fonttype": "none",  # text as <text>: small, searchable, escaped by matplotlib
+        "svg.hashsalt": f"eci-scout-{next(_chart_ids)}",  # ids unique across charts
+        "font.family": ["DejaVu Sans", "sans-serif"],
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "text.usetex": False,
+    }
+    with plt.rc_context(rc):  # type: ignore[arg-type]
+        yield plt
+
+
+def chart_leads_per_country(rows: Sequence[CountryRow], unknown: dict[str, int]) -> Chart:
+    title = "Leads per country, by type"
+    codes = [r.code for r in rows]
+    data = {t: [r.leads[t] for r in rows] for t in LEAD_TYPES}
+    if any(unknown.values()):
+        codes.append("?")
+        for t in LEAD_TYPES:
+            data[t].append(unknown.get(t, 0))
+    if not any(sum(v) for v in data.values()):
+        return Chart(title, None, "No leads yet.")
+    with _mpl() as plt:
+        fig, ax = plt.subplots(figsize=(10, 3.6), layout="constrained")
+        bottom = np.zeros(len(codes))
+        for t in LEAD_TYPES:
+            values = np.array(data[t], dtype=float)
+            ax.bar(codes, values, bottom=bottom, label=t, color=TYPE_COLORS[t], width=0.75)
+            bottom += values
+        for i, r in enumerate(rows):
+            if r.target:
+                ax.get_xticklabels()[i].set_fontweight("bold")
+        ax.set_ylabel("leads")
+        ax.legend(ncols=4, frameon=False, loc="upper right")
+        ax.margins(x=0.01)
+        return Chart(
+            title,
+            _svg(fig),
+            "Bold codes are the campaign's target countries; ? = country unknown.",
+        )
+
+
+def chart_posts_per_day(per_day: pd.DataFrame) -> Chart:
+    title = "Campaign posts per day, by platform"
+    if not len(per_day):
+        return Chart(title, None, "No campaign posts yet.")
+    with _mpl() as plt:
+        import matplotlib.dates as mdates
+
+        fig, ax = plt.subplots(figsize=(10, 3.2), layout="constrained")
+        wide = per_day.pivot_table(
+            index="day", columns="platform", values="posts", aggfunc="sum", fill_value=0
+        )
+        wide.index = pd.to_datetime(wide.index)
+        full = pd.date_range(wide.index.min(), wide.index.max(), freq="D")
+        wide = wide.reindex(full, fill_value=0)
+        colors = {"mastodon": "#6364ff", "bluesky": "#1185fe"}
+        for platform in wide.columns:
+            ax.plot(
+                wide.index,
+                wide[platform].to_numpy(),
+                label=_label(platform),
+                color=colors.get(str(platform)),
+                marker="o" if len(wide) < 20 else None,
+                markersize=3,
+                linewidth=1.5,
+            )
+        ax.set_ylabel("posts")
+        ax.set_ylim(bottom=0)
+        locator = mdates.AutoDateLocator(maxticks=10)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        ax.legend(frameon=False)
+        return Chart(title, _svg(fig), "Days in UTC.")
+
+
+def chart_score_distribution(leads: pd.DataFrame) -> Chart:
+    title = "Score distribution per lead type"
+    types = [t for t in LEAD_TYPES if len(leads) and (leads["lead_type"] == t).any()]
+    if not types:
+        return Chart(title, None, "No leads yet.")
+    with _mpl() as plt:
+        fig, ax = plt.subplots(figsize=(10, 3.4), layout="constrained")
+        series = [
+            pd.to_numeric(leads.loc[leads["lead_type"] == t, "score"], errors="coerce")
+            .dropna()
+            .to_numpy()
+            for t in types
+        ]
+        box = ax.boxplot(
+            series, orientation="horizontal", widths=0.5, patch_artist=True, showfliers=False
+        )
+        for patch, t in zip(box["boxes"], types, strict=True):
+            patch.set_facecolor(TYPE_COLORS[t])
+            patch.set_alpha(0.35)
+        rng = np.random.default_rng(7)  # fixed jitter: the same data gives the same chart
+        for i, (t, values) in enumerate(zip(types, series, strict=True), start=1):
+            ys = i + rng.uniform(-0.15, 0.15, size=len(values))
+            ax.scatter(values, ys, s=8, color=TYPE_COLORS[t], alpha=0.8, zorder=3)
+            part = leads[leads["lead_type"] == t].sort_values("rank")
+            if len(part):
+                top = part.iloc[0]
+                ax.annotate(
+                    _label(f"#1 {top['handle']}", 40),
+                    xy=(float(top["score"]), i),
+                    xytext=(4, 8),
+                    textcoords="offset points",
+                    fontsize=8,
+                )
+        ax.set_yticks(
+            range(1, len(types) + 1),
+            [f"{t} ({len(s)})" for t, s in zip(types, series, strict=True)],
+        )
+        ax.set_xlabel("score (0-1)")
+        ax.set_xlim(0, 1.05)
+        return Chart(title, _svg(fig), "Each dot is a lead; the top lead of each type is named.")
+
+
+def chart_role_mix(roles: pd.DataFrame) -> Chart:
+    title = "Role mix of classified accounts around the campaign"
+    if not len(roles):
+        return Chart(title, None, "No classified accounts yet.")
+    roles = roles.head(15).iloc[::-1]
+    with _mpl() as plt:
+        fig, ax = plt.subplots(figsize=(10, 0.3 * len(roles) + 1.0), layout="constrained")
+        labels = [_label(r) for r in roles["role"]]
+        humans = (roles["accounts"] - roles["bots"]).to_numpy()
+        bots = roles["bots"].to_numpy()
+        ax.barh(labels, humans, color="#457b9d", label="accounts")
+        if bots.sum():
+            ax.barh(labels, bots, left=humans, color="#adb5bd", label="of which bots")
+            ax.legend(frameon=False, loc="lower right")
+        for y, total in enumerate(roles["accounts"].to_numpy()):
+            ax.text(float(total), y, f" {int(total)}", va="center", fontsize=8)
+        ax.set_xlabel("accounts")
+        return Chart(title, _svg(fig), "Authors of campaign posts and ranked leads.")

@@ -1,0 +1,63 @@
+"""What the classifier reads (profiles with recent post texts) and writes back."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from crawler.db.connection import Connection, now, sql
+
+_WRITTEN = (
+    "account_id",
+    "role",
+    "org_type",
+    "language",
+    "country",
+    "role_confidence",
+    "country_confidence",
+    "class_reasons",
+    "is_bot",
+    "classified_at",
+)
+
+
+class ClassifyIO(Connection):
+    def accounts_for_classification(self, only_new: bool = True) -> pd.DataFrame:
+        """Profiles plus up to 20 most recent post texts, for ``nlp.classify``.
+
+        ``only_new`` selects accounts never classified (``classified_at`` NULL).
+        """
+        df = self.con.execute(sql("accounts_for_classification"), {"only_new": only_new}).df()
+        df["fields"] = [json.loads(f) if isinstance(f, str) and f else [] for f in df["fields"]]
+        df["labels"] = [list(v) if v is not None else [] for v in df["labels"]]
+        df["posts"] = [list(v) for v in df["posts"]]
+        df["post_langs"] = [list(v) for v in df["post_langs"]]
+        return df
+
+    def write_classifications(self, df: pd.DataFrame) -> int:
+        """Write classifier output (one row per account_id); returns rows updated."""
+        if df.empty:
+            return 0
+        frame = df.reindex(columns=list(_WRITTEN)).drop_duplicates("account_id", keep="last")
+        frame = frame.copy()
+        frame["class_reasons"] = [
+            "; ".join(map(str, v)) if isinstance(v, list | tuple) else v
+            for v in frame["class_reasons"]
+        ]
+        frame["is_bot"] = frame["is_bot"].astype("boolean").fillna(False).astype(bool)
+        stamped = pd.to_datetime(frame["classified_at"], utc=True).astype("datetime64[us, UTC]")
+        frame["classified_at"] = stamped.fillna(pd.Timestamp(now()).as_unit("us"))
+        for c in ("role", "org_type", "language", "country", "class_reasons"):
+            frame[c] = frame[c].astype("object").where(frame[c].notna(), None)
+        with self.transaction(), self._registered("_classified_df", frame):
+            return self._changed(
+                "UPDATE accounts SET role = d.role, org_type = d.org_type,"
+                " language = d.language, country = d.country,"
+                " role_confidence = d.role_confidence::DOUBLE,"
+                " country_confidence = d.country_confidence::DOUBLE,"
+                " class_reasons = d.class_reasons,"
+                " is_bot = accounts.is_bot OR d.is_bot,"
+                " classified_at = d.classified_at::TIMESTAMPTZ "
+                "FROM _classified_df d WHERE accounts.account_id = d.account_id"
+            )

@@ -1,0 +1,213 @@
+"""Erasure and consent: ``scout forget``, remembered opt-outs, deleted posts, retention.
+
+An erased account keeps only salted sha256 hashes of its id and handles (table
+``forgotten``) so it is never collected again; an opt-out is remembered the same way
+(``opted_out``) until the account is seen again without it. Keys arrive resolved: an
+account id (``platform:...``) or a handle; turning what a user typed (a profile URL, a
+DID...) into keys is the app's job (:mod:`crawler.app.forget`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+
+from crawler.core.vocab import PLATFORMS
+from crawler.db.connection import Connection, now, sql, utc
+
+
+def normalise_key(key: str) -> str:
+    """The form of an account id or handle that erasure hashes: trimmed, no '@', lower case."""
+    return key.strip().lstrip("@").lower()
+
+
+def is_account_id(key: str) -> bool:
+    """``platform:...`` (an account id) rather than a handle."""
+    return key.partition(":")[0] in PLATFORMS
+
+
+# (table, statement) pairs run in order by :meth:`Erasure._delete_accounts`; each takes
+# $ids (account ids) and $handles (normalised handles).
+_ACCOUNT_DELETES: tuple[tuple[str, str], ...] = (
+    (
+        "interactions",
+        "DELETE FROM interactions WHERE src_account_id = ANY($ids::VARCHAR[])"
+        " OR dst_account_id = ANY($ids::VARCHAR[]) OR lower(dst_handle) = ANY($handles::VARCHAR[])"
+        " OR post_id IN (SELECT post_id FROM posts WHERE account_id = ANY($ids::VARCHAR[]))",
+    ),
+    (
+        "campaign_posts",
+        "DELETE FROM campaign_posts WHERE post_id IN"
+        " (SELECT post_id FROM posts WHERE account_id = ANY($ids::VARCHAR[]))",
+    ),
+    (
+        "refs",
+        "DELETE FROM refs WHERE target_id = ANY($ids::VARCHAR[]) OR target_id IN"
+        " (SELECT post_id FROM posts WHERE account_id = ANY($ids::VARCHAR[]))",
+    ),
+    ("posts", "DELETE FROM posts WHERE account_id = ANY($ids::VARCHAR[])"),
+    ("leads", "DELETE FROM leads WHERE account_id = ANY($ids::VARCHAR[])"),
+    ("account_campaign", "DELETE FROM account_campaign WHERE account_id = ANY($ids::VARCHAR[])"),
+    ("accounts", "DELETE FROM accounts WHERE account_id = ANY($ids::VARCHAR[])"),
+)
+
+_OLD_POSTS = "(SELECT post_id FROM posts WHERE created_at < $cutoff)"
+_GONE_ACCOUNTS = (
+    "(SELECT account_id FROM accounts a WHERE a.last_seen_at < $cutoff"
+    " AND NOT EXISTS (SELECT 1 FROM posts p WHERE p.account_id = a.account_id))"
+)
+# (table, statement) pairs of the retention purge, in order; each takes $cutoff.
+_PURGE: tuple[tuple[str, str], ...] = (
+    ("interactions", f"DELETE FROM interactions WHERE post_id IN {_OLD_POSTS}"),  # noqa: S608
+    ("campaign_posts", f"DELETE FROM campaign_posts WHERE post_id IN {_OLD_POSTS}"),  # noqa: S608
+    ("refs", f"DELETE FROM refs WHERE target_id IN {_OLD_POSTS}"),  # noqa: S608
+    ("posts", "DELETE FROM posts WHERE created_at < $cutoff"),
+    ("refs", f"DELETE FROM refs WHERE target_id IN {_GONE_ACCOUNTS}"),  # noqa: S608
+    ("leads", f"DELETE FROM leads WHERE account_id IN {_GONE_ACCOUNTS}"),  # noqa: S608
+    (
+        "account_campaign",
+        f"DELETE FROM account_campaign WHERE account_id IN {_GONE_ACCOUNTS}",  # noqa: S608
+    ),
+    (
+        "accounts",
+        "DELETE FROM accounts a WHERE a.last_seen_at < $cutoff AND NOT EXISTS"
+        " (SELECT 1 FROM posts p WHERE p.account_id = a.account_id)",
+    ),
+)
+
+
+class Erasure(Connection):
+    def forget_hash(self, key: str) -> str:
+        """sha256 of the database's salt and the normalised key, hex."""
+        salt = self._salt or ""
+        return hashlib.sha256((salt + "\x00" + normalise_key(key)).encode("utf-8")).hexdigest()
+
+    def _forgotten_hashes(self) -> set[str]:
+        if self._forgotten is None:
+            rows = self.con.execute("SELECT key_hash FROM forgotten").fetchall()
+            self._forgotten = {r[0] for r in rows}
+        return self._forgotten
+
+    def _opted_out_hashes(self) -> set[str]:
+        if self._opted_out is None:
+            rows = self.con.execute("SELECT key_hash FROM opted_out").fetchall()
+            self._opted_out = {r[0] for r in rows}
+        return self._opted_out
+
+    def record_opt_out(self, account_id: str, handle: str | None, reason: str) -> None:
+        hashes = [self.forget_hash(k) for k in (account_id, handle) if k]
+        self.con.execute(
+            "INSERT INTO opted_out SELECT h, ?, ? FROM unnest(?::VARCHAR[]) t(h) "
+            "ON CONFLICT (key_hash) DO UPDATE SET reason = excluded.reason,"
+            " seen_at = excluded.seen_at",
+            [reason, now(), hashes],
+        )
+        self._opted_out_hashes().update(hashes)
+
+    def clear_opt_out(self, account_id: str, handle: str | None) -> bool:
+        """The account was seen without its opt-out: forget that it had one."""
+        hashes = [self.forget_hash(k) for k in (account_id, handle) if k]
+        known = self._opted_out_hashes()
+        if not known.intersection(hashes):
+            return False
+        self.con.execute("DELETE FROM opted_out WHERE key_hash = ANY(?::VARCHAR[])", [hashes])
+        known.difference_update(hashes)
+        return True
+
+    def is_opted_out(self, key: str) -> bool:
+        known = self._opted_out_hashes()
+        return bool(known) and self.forget_hash(key) in known
+
+    def is_forgotten(self, account_id: str, handle: str | None = None) -> bool:
+        hashes = self._forgotten_hashes()
+        if not hashes:
+            return False
+        keys = [account_id] + ([handle] if handle else [])
+        return any(self.forget_hash(k) in hashes for k in keys if k)
+
+    def _delete_accounts(self, ids: list[str], handles: list[str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        params = {"ids": ids, "handles": [normalise_key(h) for h in handles]}
+        for table, statement in _ACCOUNT_DELETES:
+            used = {k: v for k, v in params.items() if f"${k}" in statement}
+            counts[table] = counts.get(table, 0) + self._changed(statement, used)
+        counts["mentions"] = self.strip_mentions(handles)
+        return counts
+
+    def delete_posts(self, post_ids: Sequence[str]) -> None:
+        """Erase posts their authors deleted, with the interactions, campaign matches and
+        refs that point at them."""
+        ids = list(post_ids)
+        if not ids:
+            return
+        with self.transaction() as con:
+            con.execute("DELETE FROM interactions WHERE post_id = ANY(?::VARCHAR[])", [ids])
+            con.execute("DELETE FROM campaign_posts WHERE post_id = ANY(?::VARCHAR[])", [ids])
+            con.execute("DELETE FROM refs WHERE target_id = ANY(?::VARCHAR[])", [ids])
+            con.execute("DELETE FROM posts WHERE post_id = ANY(?::VARCHAR[])", [ids])
+
+    def strip_mentions(self, handles: Sequence[str]) -> int:
+        """Remove these handles from every stored post's ``mentions``; returns the number
+        of posts changed. Used for accounts that opted out or were forgotten."""
+        lh = sorted({normalise_key(h) for h in handles if h})
+        if not lh:
+            return 0
+        return self._changed(
+            "UPDATE posts SET mentions = list_filter(mentions,"
+            " lambda h: NOT list_contains($handles::VARCHAR[], lower(h))) "
+            "WHERE list_has_any(list_transform(mentions, lambda h: lower(h)), $handles::VARCHAR[])",
+            {"handles": lh},
+        )
+
+    def forget(self, keys: str | Sequence[str], *, urls: Sequence[str] = ()) -> dict[str, int]:
+        """Erase accounts everywhere and keep only salted hashes so they are never collected.
+
+        ``keys`` are account ids (``mastodon:...``, ``bluesky:...``) and handles, as
+        :func:`crawler.app.forget.forget_keys` resolves them from what a user typed;
+        ``urls`` are profile URLs matched against ``accounts.url``. Every key is hashed,
+        even when nothing is stored yet.
+        """
+        wanted = [k.strip() for k in ([keys] if isinstance(keys, str) else keys) if k.strip()]
+        if not wanted:
+            raise ValueError("forget: give an account id, handle or profile URL")
+        found = self.con.execute(
+            sql("find_accounts"),
+            {
+                "ids": [k for k in wanted if is_account_id(k)],
+                "handles": [normalise_key(k) for k in wanted if not is_account_id(k)],
+                "urls": [u.strip() for u in urls],
+            },
+        ).fetchall()
+        ids = [str(a) for a, _h in found]
+        handles = [str(h) for _a, h in found]
+        with self.transaction() as con:
+            counts = self._delete_accounts(ids, handles)
+            to_hash = sorted({self.forget_hash(k) for k in [*ids, *handles, *wanted]})
+            con.execute(
+                "INSERT INTO forgotten SELECT h, $at FROM unnest($hashes::VARCHAR[]) t(h) "
+                "ON CONFLICT (key_hash) DO NOTHING",
+                {"hashes": to_hash, "at": now()},
+            )
+        counts["forgotten"] = len(to_hash)
+        self._forgotten = None
+        return counts
+
+    def delete_account_data(self, account_id: str) -> dict[str, int]:
+        """Delete everything stored about one account (e.g. deleted on Bluesky), no hash."""
+        rows = self.con.execute(
+            "SELECT handle FROM accounts WHERE account_id = ?", [account_id]
+        ).fetchall()
+        with self.transaction():
+            return self._delete_accounts([account_id], [str(r[0]) for r in rows])
+
+    def purge_older_than(self, cutoff: datetime) -> dict[str, int]:
+        """Delete posts created before ``cutoff`` (with their interactions and campaign
+        matches) and accounts with no posts left that were last seen before ``cutoff``."""
+        counts: dict[str, int] = {}
+        with self.transaction():
+            for table, statement in _PURGE:
+                counts[table] = counts.get(table, 0) + self._changed(
+                    statement, {"cutoff": utc(cutoff)}
+                )
+        return counts

@@ -1,0 +1,20 @@
+-- Profiles plus their 20 most recent non-empty post texts (and languages), for the
+-- classifier; $only_new keeps accounts never classified.
+WITH recent AS (
+    SELECT account_id, text, lang,
+           row_number() OVER (PARTITION BY account_id
+                              ORDER BY created_at DESC NULLS LAST, post_id) AS n
+    FROM posts
+    WHERE coalesce(text, '') <> ''
+      AND account_id IN (SELECT account_id FROM accounts
+                         WHERE NOT $only_new OR classified_at IS NULL)
+)
+SELECT a.account_id, a.platform, a.handle, a.display_name, a.bio,
+       a.fields, a.followers_count, a.is_bot, a.instance, a.labels,
+       coalesce(list(r.text ORDER BY r.n) FILTER (WHERE r.n <= 20), [])::VARCHAR[] AS posts,
+       coalesce(list(r.lang ORDER BY r.n) FILTER (WHERE r.n <= 20), [])::VARCHAR[]
+         AS post_langs
+FROM accounts a LEFT JOIN recent r ON r.account_id = a.account_id
+WHERE NOT $only_new OR a.classified_at IS NULL
+GROUP BY ALL
+ORDER BY a.account_id

@@ -1,0 +1,207 @@
+-- The explainable lead ranking (documented in crawler/app/ranking.py): every number of
+-- a lead computed from stored rows. Positional parameters, in the order of
+-- crawler.app.ranking.ranking_parameters(): campaign, now, half-life in days, whether
+-- signature counts were given, whether bots are never volunteers, the influencer
+-- follower minimum and top share, then one weights row per lead type.
+WITH
+-- what Python supplies: campaign, clock, thresholds
+params AS (
+    SELECT ?::VARCHAR AS campaign, ?::TIMESTAMPTZ AS now, ?::DOUBLE AS half_life_days,
+           ?::BOOLEAN AS has_signatures, ?::BOOLEAN AS bots_never_volunteers,
+           ?::BIGINT AS influencer_min_followers, ?::DOUBLE AS influencer_top_share
+),
+weights (lead_type, w_reach, w_centrality, w_role_fit, w_stance, w_activity,
+         w_country_need) AS (VALUES
+    (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?),
+    (?, ?, ?, ?, ?, ?, ?)
+),
+-- how well a role / org_type fits each lead type
+role_fit (lead_type, kind, fit) AS (VALUES
+    ('influencer', 'politician', 1.0), ('influencer', 'journalist', 0.9),
+    ('influencer', 'media', 0.9), ('influencer', 'public_figure', 0.8),
+    ('influencer', 'public_body', 0.6), ('influencer', 'individual', 0.6),
+    ('sponsor', 'foundation', 1.0), ('sponsor', 'company', 0.7),
+    ('intermediary', 'ngo', 1.0), ('intermediary', 'association', 0.9),
+    ('intermediary', 'union', 0.9), ('intermediary', 'academic', 0.7),
+    ('intermediary', 'party', 0.6), ('intermediary', 'other', 0.5),
+    ('volunteer', 'individual', 1.0)
+),
+-- the campaign's posts and its accounts' stance
+cposts AS (
+    SELECT p.post_id, p.account_id, p.created_at,
+           coalesce(p.like_count, 0) + coalesce(p.repost_count, 0)
+             + coalesce(p.reply_count, 0) AS engagement
+    FROM campaign_posts c JOIN posts p ON p.post_id = c.post_id, params
+    WHERE c.campaign = params.campaign
+),
+stances AS (
+    SELECT ac.account_id, ac.stance
+    FROM account_campaign ac, params WHERE ac.campaign = params.campaign
+),
+posters AS (
+    SELECT account_id, count(*) AS n_posts, max(created_at) AS last_post_at,
+           sum(engagement) AS engagement
+    FROM cposts GROUP BY account_id
+),
+supporters AS (
+    SELECT po.account_id FROM posters po LEFT JOIN stances s USING (account_id)
+    WHERE s.stance IS DISTINCT FROM 'opposes'
+),
+-- the campaign interaction graph: supporter -> account, in campaign posts
+edges AS (
+    SELECT DISTINCT i.src_account_id AS src, i.dst_account_id AS dst
+    FROM interactions i JOIN cposts cp ON cp.post_id = i.post_id
+    WHERE i.src_account_id IN (SELECT account_id FROM supporters)
+      AND i.dst_account_id IS NOT NULL AND i.dst_account_id <> i.src_account_id
+),
+indeg AS (SELECT dst AS account_id, count(*) AS in_degree FROM edges GROUP BY dst),
+outdeg AS (SELECT src AS account_id, count(*) AS out_degree FROM edges GROUP BY src),
+cand AS (
+    SELECT a.account_id, a.platform, a.handle, a.display_name, a.url, a.role, a.org_type,
+           upper(a.country) AS country, a.language, a.country_confidence,
+           coalesce(a.is_bot, FALSE) AS is_bot,
+           coalesce(a.followers_count, 0) AS followers,
+           coalesce(po.n_posts, 0) AS n_posts, po.last_post_at,
+           coalesce(po.engagement, 0) AS engagement,
+           coalesce(ind.in_degree, 0) AS in_degree,
+           coalesce(od.out_degree, 0) AS out_degree,
+           s.stance, a.scope,
+           -- share of candidates with fewer followers (1.0 = the most followed)
+           percent_rank() OVER (ORDER BY coalesce(a.followers_count, 0)) AS followers_pct
+    FROM accounts a
+    LEFT JOIN posters po ON po.account_id = a.account_id
+    LEFT JOIN indeg ind ON ind.account_id = a.account_id
+    LEFT JOIN outdeg od ON od.account_id = a.account_id
+    LEFT JOIN stances s ON s.account_id = a.account_id
+    WHERE (po.account_id IS NOT NULL OR ind.account_id IS NOT NULL)
+      AND s.stance IS DISTINCT FROM 'opposes'
+),
+norms AS (
+    SELECT max(ln(1 + followers)) AS max_lf, max(ln(1 + engagement)) AS max_le,
+           max(ln(1 + in_degree)) AS max_li, max(ln(1 + out_degree)) AS max_lo,
+           max(ln(1 + n_posts)) AS max_lp
+    FROM cand
+),
+typed AS (
+    SELECT c.*,
+           (c.role = 'individual'
+             AND c.followers >= p.influencer_min_followers
+             AND c.followers_pct >= 1 - p.influencer_top_share) AS top_reach,
+           CASE
+             WHEN c.is_bot THEN
+               CASE WHEN NOT p.bots_never_volunteers AND c.role = 'individual'
+                         AND c.n_posts >= 1
+                         AND coalesce(c.stance, 'neutral') IN ('supports', 'neutral')
+                    THEN 'volunteer' END
+             WHEN c.role IN ('politician', 'journalist', 'public_figure')
+               OR c.org_type IN ('media', 'public_body')
+               OR (c.role = 'individual'
+                   AND c.followers >= p.influencer_min_followers
+                   AND c.followers_pct >= 1 - p.influencer_top_share)
+               THEN 'influencer'
+             WHEN c.org_type IN ('foundation', 'company') THEN 'sponsor'
+             WHEN c.org_type IN ('ngo', 'union', 'association', 'party', 'academic', 'other')
+               OR (c.role = 'organization' AND c.org_type IS NULL) THEN 'intermediary'
+             WHEN c.role = 'individual' AND c.n_posts >= 1
+               AND coalesce(c.stance, 'neutral') IN ('supports', 'neutral')
+               THEN 'volunteer'
+           END AS lead_type
+    FROM cand c, params p
+),
+comps AS (
+    SELECT t.*,
+           cc.threshold, cc.signatures, cc.is_target,
+           0.7 * coalesce(ln(1 + t.followers) / nullif(n.max_lf, 0), 0)
+             + 0.3 * coalesce(ln(1 + t.engagement) / nullif(n.max_le, 0), 0) AS reach,
+           CASE WHEN t.lead_type = 'volunteer'
+                THEN 0.5 * coalesce(ln(1 + t.in_degree) / nullif(n.max_li, 0), 0)
+                   + 0.5 * coalesce(ln(1 + t.out_degree) / nullif(n.max_lo, 0), 0)
+                ELSE coalesce(ln(1 + t.in_degree) / nullif(n.max_li, 0), 0)
+           END AS centrality,
+           coalesce(rf.fit, 0.0) AS role_fit,
+           CASE WHEN t.stance = 'supports' THEN 1.0 ELSE 0.4 END AS stance_score,
+           coalesce(ln(1 + t.n_posts) / nullif(n.max_lp, 0), 0)
+             * CASE WHEN t.last_post_at IS NULL THEN 0.0
+                    ELSE pow(0.5, greatest(0.0, epoch(p.now) - epoch(t.last_post_at))
+                                  / 86400.0 / p.half_life_days)
+               END AS activity,
+           CASE WHEN cc.country IS NULL THEN 0.3
+                WHEN p.has_signatures
+                  THEN greatest(0.0, 1.0 - coalesce(cc.signatures, 0)::DOUBLE / cc.threshold)
+                WHEN cc.is_target THEN 1.0
+                ELSE 0.5
+           END AS country_need
+    FROM typed t
+    CROSS JOIN norms n
+    CROSS JOIN params p
+    LEFT JOIN role_fit rf
+      ON rf.lead_type = t.lead_type
+     AND rf.kind = CASE WHEN t.role = 'organization' THEN coalesce(t.org_type, 'other')
+                        ELSE coalesce(t.org_type, t.role) END
+    LEFT JOIN campaign_countries cc
+      ON cc.campaign = p.campaign AND cc.country = t.country
+    WHERE t.lead_type IS NOT NULL
+),
+scored AS (
+    SELECT c.*,
+           round(w.w_reach * c.reach + w.w_centrality * c.centrality
+                 + w.w_role_fit * c.role_fit + w.w_stance * c.stance_score
+                 + w.w_activity * c.activity + w.w_country_need * c.country_need, 4)
+             AS score
+    FROM comps c JOIN weights w ON w.lead_type = c.lead_type
+)
+SELECT
+    p.campaign, s.account_id, s.platform, s.handle, s.display_name, s.url, s.lead_type,
+    s.score,
+    row_number() OVER (PARTITION BY s.lead_type ORDER BY s.score DESC, s.account_id)
+      AS rank,
+    s.country, s.language,
+    concat_ws('; ',
+        CASE WHEN coalesce(s.org_type, 'other') = 'other'
+                  AND (s.role = 'organization' OR s.org_type IS NOT NULL)
+               THEN 'organization'
+             ELSE coalesce(s.org_type, s.role) END
+          || CASE WHEN s.country IS NULL THEN ', country unknown'
+                  ELSE ' in ' || s.country
+                       || coalesce(' (country confidence '
+                                   || printf('%.2f', s.country_confidence) || ')', '')
+             END,
+        CASE WHEN s.top_reach AND s.lead_type = 'influencer'
+             THEN 'followers in the top '
+                  || printf('%g', 100 * p.influencer_top_share) || ' % of candidates' END,
+        CASE WHEN s.n_posts > 0
+             THEN format('{:,} campaign post', s.n_posts)
+                  || CASE WHEN s.n_posts = 1 THEN '' ELSE 's' END
+                  || ', last ' || strftime(s.last_post_at, '%Y-%m-%d')
+             ELSE 'no campaign post yet' END,
+        CASE WHEN s.in_degree > 0
+             THEN format('{:,} supporter', s.in_degree)
+                  || CASE WHEN s.in_degree = 1 THEN ' interacts' ELSE 's interact' END
+                  || ' with them' END,
+        CASE WHEN s.lead_type = 'volunteer' AND s.out_degree > 0
+             THEN format('interacts with {:,} account', s.out_degree)
+                  || CASE WHEN s.out_degree = 1 THEN '' ELSE 's' END
+                  || ' around the campaign' END,
+        format('{:,} follower', s.followers)
+          || CASE WHEN s.followers = 1 THEN '' ELSE 's' END,
+        CASE WHEN s.engagement > 0
+             THEN format('engagement on campaign posts: {:,} (likes + reposts + replies)',
+                         s.engagement)
+             END,
+        CASE s.stance WHEN 'supports' THEN 'supports the campaign'
+                      WHEN 'neutral' THEN 'neutral toward the campaign'
+                      ELSE 'stance not scored yet' END,
+        CASE WHEN s.threshold IS NULL THEN NULL
+             WHEN p.has_signatures
+             THEN s.country || ' has ' || format('{:,}', coalesce(s.signatures, 0))
+                  || ' of ' || format('{:,}', s.threshold) || ' signatures needed'
+             WHEN s.is_target THEN s.country || ' is a target country'
+             ELSE s.country || ' is not a target country' END
+    ) AS reasons,
+    round(s.reach, 4) AS reach, round(s.centrality, 4) AS centrality,
+    round(s.role_fit, 4) AS role_fit, s.stance, round(s.activity, 4) AS activity,
+    round(s.country_need, 4) AS country_need, s.n_posts AS campaign_posts,
+    p.now AS ranked_at, s.stance_score, s.scope,
+    -- every account is its own identity until accounts are merged
+    s.account_id AS identity_id, [s.handle]::VARCHAR[] AS handles
+FROM scored s, params p

@@ -1,0 +1,72 @@
+"""A profile as one text with labelled sections, the input of every component.
+
+``text_and_sections`` joins the display name, the bio and the profile fields (one line
+each, ``"<name>: <value>"`` for a field) and returns the character range of each part
+with its label: ``name``, ``bio``, ``field <name>`` (``field`` for an unnamed field).
+Components read the labels from ``doc._.scout_sections`` to say where a word was found.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+FIELD = "field"
+
+
+def text_of(value: Any) -> str:
+    """Plain string of a profile value; None and NaN (from DataFrames) are empty."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
+def field_pairs(fields: Iterable[Any] | None) -> list[tuple[str, str]]:
+    """``(name, value)`` of profile fields given as mappings or objects."""
+    out: list[tuple[str, str]] = []
+    for f in fields or []:
+        if isinstance(f, Mapping):
+            out.append((text_of(f.get("name")), text_of(f.get("value"))))
+        else:
+            out.append((text_of(getattr(f, "name", None)), text_of(getattr(f, "value", None))))
+    return out
+
+
+def field_name(label: str) -> str | None:
+    """The field name of a ``field <name>`` section label; None for another section."""
+    if label == FIELD:
+        return ""
+    if label.startswith(FIELD + " "):
+        return label[len(FIELD) + 1 :]
+    return None
+
+
+def field_value_start(start: int, label: str) -> int:
+    """Where the value of a field section starts (after ``"<name>: "``)."""
+    return start + len(field_name(label) or "") + 2
+
+
+def text_and_sections(
+    display_name: Any, bio: Any, fields: Iterable[Any] | None
+) -> tuple[str, list[tuple[int, int, str]]]:
+    """One text for the profile and its ``(start_char, end_char, label)`` sections."""
+    parts: list[tuple[str, str]] = []
+    name = text_of(display_name).strip()
+    about = text_of(bio).strip()
+    if name:
+        parts.append(("name", name))
+    if about:
+        parts.append(("bio", about))
+    for fname, value in field_pairs(fields):
+        fname = fname.strip()
+        if value.strip():
+            parts.append((f"{FIELD} {fname}" if fname else FIELD, f"{fname}: {value}"))
+    text = ""
+    sections: list[tuple[int, int, str]] = []
+    for label, chunk in parts:
+        start = len(text)
+        text += chunk
+        sections.append((start, len(text), label))
+        text += "\n"
+    return text, sections

@@ -1,0 +1,224 @@
+"""Client side of the demo network: :class:`DemoNetwork` runs the servers in a
+subprocess (``python -m scout_demo``) for a ``with`` block and talks to their
+``/_demo/*`` control endpoints; :func:`write_demo_campaign` writes a campaign file
+pointing at a running network.
+
+The subprocess reports the URLs it bound (port 0, chosen by the OS) in its state JSON;
+``start`` waits for that file with a deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from crawler.core.files import atomic_write
+from crawler.core.vocab import country_code
+from scout_demo.service import json_bytes
+from scout_demo.tables import (
+    DEMO_CAMPAIGN_NAME,
+    DEMO_HASHTAGS,
+    DEMO_KEYWORDS,
+    LANGS,
+    NOW,
+    SPAN_DAYS,
+)
+
+
+class DemoNetwork:
+    """Runs the demo servers in a subprocess for the duration of a ``with`` block."""
+
+    def __init__(
+        self,
+        seed: int = 2026,
+        rate_limit: int | None = None,
+        window: float | None = None,
+        bsky_rate_limit: int | None = None,
+        state_path: Path | None = None,
+        timeout: float = 60.0,
+        n_accounts: int | None = None,
+        n_posts: int | None = None,
+        paging_limit: int | None = None,
+        paging_window: float | None = None,
+    ) -> None:
+        self.seed = seed
+        self.paging_limit = paging_limit
+        self.paging_window = paging_window
+        self.rate_limit = rate_limit
+        self.window = window
+        self.bsky_rate_limit = bsky_rate_limit
+        self.timeout = timeout
+        self.n_accounts = n_accounts
+        self.n_posts = n_posts
+        self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
+        self.state_path = state_path
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.state: dict[str, Any] = {}
+
+    @property
+    def mastodon_urls(self) -> list[str]:
+        return list(self.state["mastodon"])
+
+    @property
+    def bluesky_url(self) -> str:
+        return str(self.state["bluesky"])
+
+    @property
+    def urls(self) -> list[str]:
+        return [*self.mastodon_urls, self.bluesky_url]
+
+    def start(self) -> DemoNetwork:
+        if self.state_path is None:
+            self._tmpdir = tempfile.TemporaryDirectory(prefix="scout-demo-")
+            self.state_path = Path(self._tmpdir.name) / "state.json"
+        if self.state_path.exists():
+            self.state_path.unlink()
+        cmd = [sys.executable, "-m", "scout_demo", "--state", str(self.state_path)]
+        cmd += ["--seed", str(self.seed)]
+        for flag, value in (
+            ("--rate-limit", self.rate_limit),
+            ("--window", self.window),
+            ("--bsky-rate-limit", self.bsky_rate_limit),
+            ("--accounts", self.n_accounts),
+            ("--posts", self.n_posts),
+            ("--paging-limit", self.paging_limit),
+            ("--paging-window", self.paging_window),
+        ):
+            if value is not None:
+                cmd += [flag, str(value)]
+        root = Path(__file__).resolve().parents[1]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+        self.proc = subprocess.Popen(
+            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + self.timeout
+        while not self.state_path.exists():
+            try:
+                self.proc.wait(timeout=0.05)  # returns at once if the server dies
+            except subprocess.TimeoutExpired:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise TimeoutError(
+                        f"demo network did not start within {self.timeout:.0f} s"
+                    ) from None
+                continue
+            err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+            raise RuntimeError(
+                f"demo network exited with {self.proc.returncode}: {err.strip()[-2000:]}"
+            )
+        # written with atomic_write: complete as soon as it exists
+        self.state = json.loads(self.state_path.read_text(encoding="utf-8"))
+        return self
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+        if proc is not None and proc.stderr:
+            proc.stderr.close()
+        if self._tmpdir is not None:
+            self._tmpdir.cleanup()
+            self._tmpdir = None
+
+    def __enter__(self) -> DemoNetwork:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- control ------------------------------------------------------------------------
+    @staticmethod
+    def _call(url: str, payload: dict[str, Any] | None = None) -> Any:
+        if not url.startswith("http://127.0.0.1:"):
+            raise ValueError(f"demo control only talks to loopback, not {url!r}")
+        data = None if payload is None else json_bytes(payload)
+        req = urllib.request.Request(url, data=data, method="GET" if data is None else "POST")
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, timeout=30) as resp:  # loopback only (checked above)
+            return json.loads(resp.read())
+
+    def advance(self) -> int:
+        """Release the held-back posts on every server; returns how many."""
+        return int(self._call(self.urls[0] + "/_demo/advance", {})["released"])
+
+    def faults(
+        self,
+        base_url: str | None = None,
+        *,
+        status: int | None = None,
+        count: int = 1,
+        bad_body: int | None = None,
+        path: str | None = None,
+    ) -> None:
+        """Make the next ``count`` API responses of a server (default: all) fail; with
+        ``path``, only responses to requests whose path starts with it."""
+        spec: dict[str, Any] = {}
+        if status is not None:
+            spec.update(status=status, count=count)
+        if bad_body is not None:
+            spec["bad_body"] = bad_body
+        if path is not None:
+            spec["path"] = path
+        for url in [base_url] if base_url else self.urls:
+            self._call(url.rstrip("/") + "/_demo/faults", spec)
+
+    def stats(self) -> dict[str, Any]:
+        """Per server base URL: request counts per endpoint, 429s served, ..."""
+        return {url: self._call(url + "/_demo/stats") for url in self.urls}
+
+
+def write_demo_campaign(net_state: dict[str, Any], path: Path) -> Path:
+    """Write a campaign TOML pointing at a running demo network; returns ``path``."""
+    since = (NOW - timedelta(days=SPAN_DAYS)).date().isoformat()
+    langs = sorted(LANGS)
+    countries = sorted(
+        {code for lang in LANGS.values() for c in lang["countries"] if (code := country_code(c))}
+    )
+
+    def arr(values: list[str] | tuple[str, ...]) -> str:
+        return "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"
+
+    text = f"""# Demo campaign for the built-in demo network (scout_demo); generated.
+[campaign]
+name = {json.dumps(DEMO_CAMPAIGN_NAME)}
+hashtags = {arr(DEMO_HASHTAGS)}
+keywords = {arr(DEMO_KEYWORDS)}
+countries = {arr(countries)}
+languages = {arr(langs)}
+since = {since}
+
+[mastodon]
+instances = {arr(list(net_state["mastodon"]))}
+discover = false
+max_instances = 10
+
+[bluesky]
+service = {json.dumps(net_state["bluesky"])}
+handle_env = "SCOUT_DEMO_BSKY_HANDLE"
+password_env = "SCOUT_DEMO_BSKY_PASSWORD"
+
+[privacy]
+retention_days = 365
+"""
+    return atomic_write(Path(path), text)
