@@ -1,6 +1,6 @@
 """Item pipelines: one chain for every source (Scrapy spiders and API collectors).
 
-Order (see ``crawler/settings.py``): normalize -> consent -> dedupe -> store.
+Order (Scrapy takes it through :mod:`pipelines.addon`): normalize -> consent -> dedupe -> store.
 """
 
 from pipelines.consent import ConsentPipeline

@@ -20,7 +20,8 @@ from scrapy.settings import Settings
 from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.core.ratelimit import RateLimit
-from crawler.fetch.middlewares import Bucket, RateLimitMiddleware, is_paging_request
+from crawler.fetch.budget import Bucket, is_paging_request
+from crawler.fetch.middlewares import RateLimitMiddleware
 from pipelines.stats import Stats
 
 NOW = datetime(2026, 8, 1, 13, 55, 0, tzinfo=UTC)

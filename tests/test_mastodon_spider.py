@@ -193,3 +193,18 @@ def test_max_instances_bounds_discovery(net: DemoNetwork, tmp_path: Path) -> Non
     assert stats["scout/mastodon/instances"] == 2
     assert stats.get("scout/mastodon/discovery_over_max", 0) > 0
     assert len(rows(db, "SELECT DISTINCT source FROM cursors")) == 2
+
+
+def test_scrapy_runs_the_same_pipeline_chain_as_the_collectors() -> None:
+    from scrapy.settings import Settings
+    from scrapy.utils.misc import load_object
+
+    from pipelines import ITEM_PIPELINES
+
+    settings = Settings()
+    settings.setmodule("crawler.fetch.settings", priority="project")
+    for name in settings.getdict("ADDONS"):  # what Crawler does before it builds anything
+        load_object(name)().update_settings(settings)
+    enabled = settings.getdict("ITEM_PIPELINES")
+    assert {k: v for k, v in enabled.items() if v is not None} == ITEM_PIPELINES
+    assert "pipelines.store.StoreExtension" in settings.getdict("EXTENSIONS")

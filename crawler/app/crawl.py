@@ -283,7 +283,9 @@ def run_crawl(
             failures: list[str] = []
             try:
                 if campaign.mastodon is not None:
-                    _merge(stats, collect_mastodon(campaign, db, log_level, store=store), "mastodon")
+                    _merge(
+                        stats, collect_mastodon(campaign, db, log_level, store=store), "mastodon"
+                    )
                     if campaign.mastodon.token:
                         _merge(stats, collect_mastodon_search(campaign, store), "mastodon-api")
                 if campaign.bluesky is not None:

@@ -9,9 +9,11 @@ from typing import Any
 
 from atproto import AtUri
 
-from crawler.bluesky.parse import FACET_TAG, account_id_of, parse_timestamp, post_id_of
+from crawler.bluesky.facets import FACET_TAG
+from crawler.bluesky.parse import account_id_of, post_id_of
 from crawler.core.items import InteractionItem, PostItem
 from crawler.core.matching import CampaignMatcher
+from crawler.core.text import parse_timestamp
 
 STATS = "scout/jetstream/"  # the prefix of the consumer's counters
 

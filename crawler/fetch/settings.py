@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from crawler.core import vocab
-from pipelines import ITEM_PIPELINES as _PIPELINES
 
 BOT_NAME = "eci-scout"
 SPIDER_MODULES = ["spiders"]
@@ -35,12 +34,14 @@ LOG_LEVEL = "INFO"
 DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"
 
 # a progress line on the terminal during `scout crawl` (switches itself off elsewhere)
-EXTENSIONS = {"crawler.core.progress.ScrapyProgress": 500, "pipelines.store.StoreExtension": 100}
+EXTENSIONS = {"crawler.core.progress.ScrapyProgress": 500}
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.fetch.middlewares.RateLimitMiddleware": 590,
 }
-ITEM_PIPELINES = dict(_PIPELINES)
+# the item pipeline chain and the store extension come from the pipelines' own add-on,
+# named by string (platforms do not import pipelines; one list for Scrapy and the SDKs)
+ADDONS = {"pipelines.addon.ScoutPipelines": 0}
 
 # eci-scout's own settings (the only place their defaults are written)
 SCOUT_DB = vocab.DEFAULT_DB
