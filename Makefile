@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck install clean bench
+.PHONY: demo test lint typecheck install clean bench eval
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.classify_throughput --quick
 	$(BIN)/python -m bench.jetstream_throughput --quick
 	$(BIN)/python -m bench.mastodon_budget --quick
+
+# Cross-validated classifier scores on the real labelled accounts -> docs/EVALUATION.md
+eval: $(STAMP)
+	$(BIN)/python -m bench.evaluate_classifier --out docs/EVALUATION.md
 
 clean:
 	rm -rf demo-output .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -4,7 +4,7 @@
 Input: one dict per profile (``platform``, ``handle``, ``display_name``, ``bio``,
 optional ``fields`` [{name, value}], ``followers_count``, ``bot``, ``posts`` [texts],
 ``instance``, ``post_langs``, ``labels``, ``group``).  Output: ``role``, ``org_type``,
-``confidence``, ``language``, ``country``, ``country_confidence``, ``is_bot``,
+``confidence``, ``language``, ``country``, ``country_confidence``, ``scope``, ``is_bot``,
 ``reasons``.
 """
 
@@ -22,11 +22,14 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from nlp.combine import combine
 from nlp.components import Evidence, RoleComponent, decide
 from nlp.country import make_country_component  # noqa: F401  (registers the factory)
 from nlp.language import detect_text_languages, detected_reason, platform_language
 from nlp.phrases import text_doc
 from nlp.profile import field_pairs, text_and_sections, text_of
+from nlp.scope import infer_scope
+from nlp.textcat import make_textcat_component  # noqa: F401  (registers the factory)
 
 LANGUAGE_SAMPLE_CHARS = 200
 # A "well-known person" has an audience: an occupation word alone ("cyclist", "actor")
@@ -51,13 +54,15 @@ class ClassifierConfig:
     lexicon_dir: str = ""  # "" = data/lexicons of this repository
     use_esco: bool = True
     language_sample_chars: int = LANGUAGE_SAMPLE_CHARS
+    model_dir: str = ""  # "" = the shipped scout_textcat model; "-" = lexicon only
 
 
-@lru_cache(maxsize=2)
-def build_pipeline(lexicon_dir: str = "", use_esco: bool = True) -> Language:
-    """A blank multilingual pipeline with the ``scout_roles`` and ``scout_country``
-    components (cached)."""
+@lru_cache(maxsize=4)
+def build_pipeline(lexicon_dir: str = "", use_esco: bool = True, model_dir: str = "") -> Language:
+    """A blank multilingual pipeline with the ``scout_textcat``, ``scout_roles`` and
+    ``scout_country`` components (cached)."""
     nlp = spacy.blank("xx")
+    nlp.add_pipe("scout_textcat", config={"model_dir": model_dir})
     nlp.add_pipe("scout_roles", config={"lexicon_dir": lexicon_dir, "use_esco": use_esco})
     nlp.add_pipe("scout_country")
     return nlp
@@ -128,11 +133,14 @@ def structural_evidence(profile: Mapping[str, Any]) -> list[Evidence]:
 
 
 class Classifier:
-    """Deterministic lexicon classifier; reusable, thread-compatible for reading."""
+    """Trained model + lexicon evidence (:mod:`nlp.combine`); deterministic, reusable,
+    thread-compatible for reading."""
 
     def __init__(self, config: ClassifierConfig | None = None) -> None:
         self.config = config or ClassifierConfig()
-        self.nlp = build_pipeline(self.config.lexicon_dir, self.config.use_esco)
+        self.nlp = build_pipeline(
+            self.config.lexicon_dir, self.config.use_esco, self.config.model_dir
+        )
         component = self.nlp.get_pipe("scout_roles")
         assert isinstance(component, RoleComponent)
         self.component = component
@@ -175,7 +183,7 @@ class Classifier:
     ) -> dict[str, Any]:
         ext = doc._
         evidence = list(ext.scout_evidence or []) + structural_evidence(profile)
-        decision = decide(evidence)
+        decision = combine(ext.scout_textcat, decide(evidence), evidence)
         bot_reason = _is_bot(profile)
         is_bot = bool(bot_reason) or decision.is_bot
         country, country_conf = ext.scout_country, ext.scout_country_confidence
@@ -202,13 +210,20 @@ class Classifier:
             )
         reasons.append(lang_reason)
         reasons.extend(country_reasons)
+        org_type = decision.org_type if role == "organization" else None
+        scope, scope_reason = infer_scope(
+            role, org_type, profile.get("display_name"), profile.get("bio"), profile.get("fields")
+        )
+        if scope_reason:
+            reasons.append(scope_reason)
         return {
             "role": role,
-            "org_type": decision.org_type if role == "organization" else None,
+            "org_type": org_type,
             "confidence": decision.confidence,
             "language": language,
             "country": country,
             "country_confidence": country_conf,
+            "scope": scope,
             "is_bot": is_bot,
             "reasons": reasons,
         }

@@ -2,7 +2,8 @@
 
 Cursors (:class:`crawler.core.items.CursorItem`) flush everything buffered before them, then
 are saved, so a run killed at any point resumes without losing what it collected and
-without duplicates (upserts are keyed).
+without duplicates (upserts are keyed). Collectors yield a cursor after every page
+(:mod:`crawler.core.resume`), so a flush happens at least once a page.
 
 :class:`StoreExtension` gives a Scrapy crawl its store: the one the app handed (crawler
 attribute :data:`~crawler.core.protocols.STORE_ATTR`) or, for a plain ``scrapy crawl``,
@@ -76,18 +77,21 @@ class StoragePipeline(Pipeline):
         self._drop_blocked()
         if not self._pending():
             return
-        # accounts first, so posts and interactions can be resolved against them
-        if self.accounts:
-            new = self.store.upsert_accounts(self.accounts)
-            self.stats.inc_value("scout/accounts_new", new)
-            self.stats.inc_value("scout/accounts_stored", len(self.accounts))
-        if self.posts:
-            new = self.store.upsert_posts(self.posts)
-            self.stats.inc_value("scout/posts_new", new)
-            self.stats.inc_value("scout/posts_stored", len(self.posts))
-        if self.interactions:
-            new = self.store.add_interactions(self.interactions)
-            self.stats.inc_value("scout/interactions_new", new)
+        # one unit of work: the database is held for this batch only (other processes
+        # read and write between batches)
+        with self.store.session():
+            # accounts first, so posts and interactions can be resolved against them
+            if self.accounts:
+                new = self.store.upsert_accounts(self.accounts)
+                self.stats.inc_value("scout/accounts_new", new)
+                self.stats.inc_value("scout/accounts_stored", len(self.accounts))
+            if self.posts:
+                new = self.store.upsert_posts(self.posts)
+                self.stats.inc_value("scout/posts_new", new)
+                self.stats.inc_value("scout/posts_stored", len(self.posts))
+            if self.interactions:
+                new = self.store.add_interactions(self.interactions)
+                self.stats.inc_value("scout/interactions_new", new)
         self.accounts, self.posts, self.interactions = [], [], []
 
     def process_item(self, item: Any) -> Any:
@@ -98,8 +102,9 @@ class StoragePipeline(Pipeline):
         elif isinstance(item, InteractionItem):
             self.interactions.append(item)
         elif isinstance(item, CursorItem):
-            self.flush()
-            self.store.set_cursor(item.source, item.key, item.value)
+            with self.store.session():  # the batch and the cursor after it: one unit
+                self.flush()
+                self.store.set_cursor(item.source, item.key, item.value)
             self.stats.inc_value("scout/cursors_saved")
             return item
         if self._pending() >= self.batch_size:
@@ -107,8 +112,9 @@ class StoragePipeline(Pipeline):
         return item
 
     def close_spider(self) -> None:
-        self.flush()
-        self.store.resolve_refs()
+        with self.store.session():
+            self.flush()
+            self.store.resolve_refs()
 
 
 class StoreExtension:

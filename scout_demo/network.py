@@ -4,7 +4,11 @@ subprocess (``python -m scout_demo``) for a ``with`` block and talks to their
 pointing at a running network.
 
 The subprocess reports the URLs it bound (port 0, chosen by the OS) in its state JSON;
-``start`` waits for that file with a deadline.
+``start`` waits for that file with a deadline. The servers are on 127.0.0.1, which the
+address policy (:mod:`crawler.core.net`) refuses unless ``SCOUT_ALLOWED_HOSTS`` names
+them: while the network runs, its ``host:port`` entries (:attr:`DemoNetwork.allowed_hosts`)
+are added to that variable in this process, so the crawler (and any child process)
+may reach them and nothing else on loopback.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from types import TracebackType
 from typing import Any
 
 from crawler.core.files import atomic_write
+from crawler.core.net import ALLOWED_HOSTS_ENV, host_key
 from crawler.core.vocab import country_code
 from scout_demo.service import json_bytes
 from scout_demo.tables import (
@@ -49,8 +54,12 @@ class DemoNetwork:
         n_posts: int | None = None,
         paging_limit: int | None = None,
         paging_window: float | None = None,
+        allow_hosts: bool = True,
     ) -> None:
         self.seed = seed
+        self.allow_hosts = allow_hosts
+        self._env_before: str | None = None
+        self._env_set = False
         self.paging_limit = paging_limit
         self.paging_window = paging_window
         self.rate_limit = rate_limit
@@ -75,6 +84,27 @@ class DemoNetwork:
     @property
     def urls(self) -> list[str]:
         return [*self.mastodon_urls, self.bluesky_url]
+
+    @property
+    def allowed_hosts(self) -> str:
+        """``SCOUT_ALLOWED_HOSTS`` entries (``host:port``) of the servers bound."""
+        return ",".join(host_key(u) for u in self.urls)
+
+    def _allow(self) -> None:
+        self._env_before = os.environ.get(ALLOWED_HOSTS_ENV)
+        os.environ[ALLOWED_HOSTS_ENV] = ",".join(
+            filter(None, [self._env_before, self.allowed_hosts])
+        )
+        self._env_set = True
+
+    def _disallow(self) -> None:
+        if not self._env_set:
+            return
+        self._env_set = False
+        if self._env_before is None:
+            os.environ.pop(ALLOWED_HOSTS_ENV, None)
+        else:
+            os.environ[ALLOWED_HOSTS_ENV] = self._env_before
 
     def start(self) -> DemoNetwork:
         if self.state_path is None:
@@ -118,9 +148,12 @@ class DemoNetwork:
             )
         # written with atomic_write: complete as soon as it exists
         self.state = json.loads(self.state_path.read_text(encoding="utf-8"))
+        if self.allow_hosts:
+            self._allow()
         return self
 
     def stop(self) -> None:
+        self._disallow()
         proc, self.proc = self.proc, None
         if proc is not None and proc.poll() is None:
             proc.terminate()

@@ -4,15 +4,18 @@ request statistics and the ``/_demo/*`` control endpoints (:class:`App`).
 An :class:`App` answers ``handle(method, target, body, headers)`` with
 ``(status, headers, body bytes)``; :mod:`scout_demo.httpd` puts it behind
 ``http.server``.  Demo control endpoints on every server (not part of any real API):
-``POST /_demo/faults`` (``{"status": 429|500|502|503|504, "count": n, "path": prefix}``
-or ``{"bad_body": n}``), ``POST /_demo/advance`` (release held-back posts everywhere)
-and ``GET /_demo/stats``.
+``POST /_demo/faults`` (``{"status": 429|500|502|503|504, "count": n, "path": prefix}``,
+``{"bad_body": n}``, or random weather: ``{"rate": 0.2, "seed": 7, "kinds": [...],
+"stall_seconds": 35}``, each request then failing with that probability in one of the
+kinds of :data:`FAULT_KINDS`), ``POST /_demo/advance`` (release held-back posts
+everywhere) and ``GET /_demo/stats``.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import random
 import re
 import threading
 import time
@@ -28,6 +31,22 @@ from scout_demo.model import World
 
 JSON_TYPE = "application/json; charset=utf-8"
 Response = tuple[int, dict[str, str], bytes]
+# what a random fault may be: an HTTP error, a body cut in half, a body that is not JSON
+# at all (an HTML error page), or an answer that comes only after ``stall_seconds``
+FAULT_KINDS = ("429", "502", "503", "truncated", "garbage", "stall")
+# query parameters that continue a listing rather than start it
+PAGING_PARAMS = frozenset({"max_id", "min_id", "since_id", "cursor", "until"})
+GARBAGE = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What to do to one answer: ``status`` instead of it, its ``body`` spoiled
+    ("truncated", "garbage") or sent only after ``stall`` seconds."""
+
+    status: int = 0
+    body: str = ""
+    stall: float = 0.0
 
 
 def json_bytes(obj: Any) -> bytes:
@@ -88,21 +107,41 @@ class Control:
         self.fault_count = 0
         self.bad_body = 0
         self.fault_path = ""  # only requests whose path starts with this fail
+        # random weather: each request fails with this probability (seeded, so a test
+        # sees the same faults in the same order)
+        self.fault_rate = 0.0
+        self.fault_kinds: tuple[str, ...] = FAULT_KINDS
+        self.stall_seconds = 35.0
+        self.rng = random.Random(0)
+        self.faults_served = 0
         self.requests: Counter[str] = Counter()
+        # requests that continue a listing (max_id, cursor, until, ...): a resumed crawl
+        # must not read the pages it already had again
+        self.paged: Counter[str] = Counter()
         self.status_counts: Counter[int] = Counter()
         self.rate_limited = 0
 
-    def take_fault(self, path: str = "") -> tuple[int, bool]:
+    def take_fault(self, path: str = "") -> Fault:
         with self.lock:
             if self.fault_path and not path.startswith(self.fault_path):
-                return 0, False
+                return Fault()
             if self.fault_count > 0:
                 self.fault_count -= 1
-                return self.fault_status, False
+                self.faults_served += 1
+                return Fault(status=self.fault_status)
             if self.bad_body > 0:
                 self.bad_body -= 1
-                return 0, True
-            return 0, False
+                self.faults_served += 1
+                return Fault(body="truncated")
+            if self.fault_rate > 0 and self.rng.random() < self.fault_rate:
+                self.faults_served += 1
+                kind = self.rng.choice(self.fault_kinds)
+                if kind == "stall":
+                    return Fault(stall=self.stall_seconds)
+                if kind in ("truncated", "garbage"):
+                    return Fault(body=kind)
+                return Fault(status=int(kind))
+            return Fault()
 
     def set_faults(self, spec: dict[str, Any]) -> None:
         with self.lock:
@@ -115,10 +154,25 @@ class Control:
                     raise ValueError("status must be 429, 500, 502, 503 or 504")
                 self.fault_status = status
                 self.fault_count = int(spec.get("count", 1))
+            if "rate" in spec:
+                rate = float(spec["rate"])
+                if not 0.0 <= rate <= 1.0:
+                    raise ValueError("rate must be between 0 and 1")
+                kinds = tuple(str(k) for k in spec.get("kinds") or FAULT_KINDS)
+                unknown = set(kinds) - set(FAULT_KINDS)
+                if unknown or not kinds:
+                    raise ValueError(f"kinds must be among {', '.join(FAULT_KINDS)}")
+                self.fault_rate = rate
+                self.fault_kinds = kinds
+                self.rng = random.Random(int(spec.get("seed", 0)))
+            if "stall_seconds" in spec:
+                self.stall_seconds = float(spec["stall_seconds"])
 
-    def record(self, endpoint: str, status: int) -> None:
+    def record(self, endpoint: str, status: int, paged: bool = False) -> None:
         with self.lock:
             self.requests[endpoint] += 1
+            if paged:
+                self.paged[endpoint] += 1
             self.status_counts[status] += 1
             if status == 429:
                 self.rate_limited += 1
@@ -127,10 +181,12 @@ class Control:
         with self.lock:
             return {
                 "requests": dict(self.requests),
+                "paged": dict(self.paged),
                 "total": sum(self.requests.values()),
                 "statuses": {str(k): v for k, v in self.status_counts.items()},
                 "rate_limited": self.rate_limited,
                 "pending_faults": self.fault_count + self.bad_body,
+                "faults_served": self.faults_served,
             }
 
 
@@ -234,19 +290,23 @@ class App(ABC):
         if path.startswith("/_demo/"):
             return self.handle_demo(method, path, body)
         endpoint = self.endpoint_name(path)
+        paged = any(v and v[-1] for k, v in query.items() if k in PAGING_PARAMS)
         allowed, remaining, reset = self.extra_limit(path) or self.rate.hit()
         hdrs = self.rate_headers(remaining, reset)
         hdrs["Content-Type"] = JSON_TYPE
-        fault, bad = self.control.take_fault(path)
+        spoil = self.control.take_fault(path)
+        fault = spoil.status
+        if spoil.stall:
+            time.sleep(spoil.stall)  # a stalled upstream: the client's timeout decides
         if not allowed or fault == 429:
-            self.control.record(endpoint, 429)
+            self.control.record(endpoint, 429, paged)
             if fault == 429:
                 hdrs = self.rate_headers(0, reset)
                 hdrs["Content-Type"] = JSON_TYPE
             hdrs["Retry-After"] = str(max(1, int(reset - time.time() + 0.999)))
             return 429, hdrs, json_bytes(self.rate_limited_body())
         if fault:
-            self.control.record(endpoint, fault)
+            self.control.record(endpoint, fault, paged)
             msg = {500: "Internal Server Error", 503: "Service Unavailable"}.get(
                 fault, "Bad Gateway"
             )
@@ -257,9 +317,12 @@ class App(ABC):
             status, payload, more = 500, {"error": f"InternalServerError: {exc}"}, {}
         hdrs.update(more)
         data = payload if isinstance(payload, bytes) else json_bytes(payload)
-        if bad and status == 200:
+        if spoil.body == "truncated" and status == 200:
             data = data[: max(1, len(data) // 2)]  # truncated JSON
-        self.control.record(endpoint, status)
+        elif spoil.body == "garbage" and status == 200:
+            hdrs["Content-Type"] = "text/html"
+            data = GARBAGE  # a proxy's error page with a 200
+        self.control.record(endpoint, status, paged)
         return status, hdrs, data
 
     def extra_limit(self, path: str) -> tuple[bool, int, float] | None:

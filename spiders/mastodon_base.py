@@ -7,6 +7,10 @@ The run's store is handed on the crawler (``STORE_ATTR``, see
 known handles through it and writes nothing (items go through the pipelines). Callback
 state travels in ``cb_kwargs``; a broken body is asked again through Scrapy's
 ``get_retry_request`` (``retry/*`` stats), a bounded number of times.
+
+What failed is kept per host in words: when the spider closes, the stats value
+``scout/error_lines`` lists one line per instance that could not be read at all
+(unreachable) or lost pages (``scout/pages_skipped``), with the reason.
 """
 
 from __future__ import annotations
@@ -21,15 +25,19 @@ import scrapy
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.statscollectors import StatsCollector
+from twisted.internet import defer
+from twisted.internet.error import TimeoutError as TcpTimeoutError
 from twisted.python.failure import Failure
 
 from crawler.core.config import Campaign, load_campaign
 from crawler.core.net import host_key
 from crawler.core.protocols import STORE_ATTR, MastodonStore
+from crawler.fetch.middlewares import ShutdownRequest
 from crawler.mastodon.discovery import InstanceRecord, InstanceRegistry
 
-BAD_BODY_RETRIES = 2
+BAD_BODY_RETRIES = 5
 # hashtag feeds refused to anonymous clients (Mastodon 4.5 timelines_access), or absent
 REFUSED_STATUSES = (401, 403, 404, 410, 422)
 
@@ -50,6 +58,8 @@ class MastodonSpiderBase(scrapy.Spider):
         self.mentioned: Counter[str] = Counter()
         self.seen_handles: set[str] = set()
         self.now = datetime.now(UTC)
+        self.host_pages: Counter[str] = Counter()  # timeline pages read per host
+        self.host_failures: dict[str, tuple[int, str]] = {}  # host -> (pages lost, why)
 
     @property
     def store(self) -> MastodonStore:
@@ -109,17 +119,55 @@ class MastodonSpiderBase(scrapy.Spider):
             self.stats.inc_value("scout/mastodon/bad_body_retries")
             yield retry
             return
-        self.logger.error(
+        self.logger.warning(
             "%s: %s is not valid JSON: %s", host_key(response.url), what, response.url
         )
+        self._page_lost(response.request, "answers that are not JSON")
+
+    def _page_lost(self, request: scrapy.Request, why: str) -> None:
+        """A timeline page given up after the retries: the walk stops here this run."""
+        if "walk" not in request.cb_kwargs:
+            return
+        self.stats.inc_value("scout/pages_skipped")
+        host = host_key(request.url)
+        lost, _ = self.host_failures.get(host, (0, ""))
+        self.host_failures[host] = (lost + 1, why)
+
+    def error_lines(self) -> list[str]:
+        """One line per host that failed: unreachable, or pages lost (and why)."""
+        lines = []
+        for host, (lost, why) in sorted(self.host_failures.items()):
+            if not self.host_pages[host]:
+                lines.append(f"{host} unreachable ({why})")
+            else:
+                pages = "page" if lost == 1 else "pages"
+                lines.append(f"{host}: {lost} {pages} skipped ({why})")
+        return lines
+
+    @staticmethod
+    def _reason(failure: Failure) -> str:
+        if failure.check(HttpError):
+            response = failure.value.response  # type: ignore[union-attr]
+            return f"HTTP {response.status}"
+        if failure.check(TcpTimeoutError, defer.TimeoutError):
+            return "timed out"
+        text = " ".join(failure.getErrorMessage().split())
+        return text[:160] or failure.type.__name__  # type: ignore[union-attr]
 
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
+        if failure.check(ShutdownRequest):
+            return  # dropped from a held slot at shutdown: the next run asks again
         if failure.check(IgnoreRequest) and "robots" in failure.getErrorMessage().lower():
             host = host_key(request.url)
             self._touch(host, robots_ok=False)
             self.stats.inc_value("scout/mastodon/robots_denied")
             self.logger.warning("%s: robots.txt forbids %s", host, request.url)
             return
-        self.logger.error("request failed: %s (%s)", request.url, failure.getErrorMessage())
+        why = self._reason(failure)
+        if why == "timed out":
+            self.stats.inc_value("scout/timeouts")
+        # no traceback, and only at -v: what failed is summed up per host at the end
+        self.logger.info("request failed: %s (%s)", request.url, why)
         self.stats.inc_value("scout/errors/requests")
+        self._page_lost(request, why)

@@ -1,13 +1,17 @@
 """Public hashtag timelines (``/api/v1/timelines/tag/:tag``) across Mastodon-compatible
 instances, incrementally, with instance discovery and repost collection.
 
-Per (instance, tag) the newest status id collected is kept as a cursor in DuckDB. A run
-reads the top of the timeline (``limit=40``, no paging parameter, so it does not spend
-the server's separate paging budget), follows ``Link: rel="next"`` (``max_id``), and
-stops at the cursor, at the campaign's ``since`` date, or at the end. The new cursor is
-emitted as a :class:`CursorItem` only after every item of the walk, so the storage
-pipeline saves it after the data: a killed run is walked again next time and upserts
-make that harmless.
+Per (instance, tag) two cursors are kept in DuckDB (:mod:`crawler.core.resume`): the
+watermark (the newest status id of the last finished walk) and, while a walk is under
+way, its backfill position (the ``max_id`` it continues from). A run first continues an
+unfinished walk down to its floor, then reads the top of the timeline (``limit=40``, no
+paging parameter, so it does not spend the server's separate paging budget), follows
+``Link: rel="next"`` (``max_id``), and stops at the watermark, at the campaign's
+``since`` date, or at the end. Both cursors are emitted as :class:`CursorItem` right
+after the page's items, so the storage pipeline saves them after the data they cover: a
+killed run loses at most the page it was reading, and upserts make a page read twice
+harmless. A page that still fails after the retries ends the walk for this run
+(``scout/pages_skipped``); the next run continues from the last page saved.
 
 With ``[mastodon] discover``, the home servers of accounts seen in posts are checked
 (robots.txt, nodeinfo) and, if they speak the Mastodon API, crawled too, up to
@@ -43,6 +47,8 @@ from crawler.core.config import Campaign
 from crawler.core.errors import ParseError
 from crawler.core.items import CursorItem
 from crawler.core.net import host_key
+from crawler.core.protocols import ERROR_LINES
+from crawler.core.resume import CLEARED, Backfill, backfill_key
 from crawler.core.text import parse_timestamp
 from crawler.mastodon.discovery import InstanceRegistry
 from crawler.mastodon.parse import next_max_id, parse_status
@@ -64,14 +70,31 @@ class _Walk:
 
     base: str
     tag: str
-    cursor: str | None  # the newest id an earlier run collected
-    newest: str | None = None  # the newest id seen in this walk
+    cursor: str | None  # the floor: the newest id of the last finished walk
+    newest: str | None = None  # the newest id seen in this walk (the next watermark)
     first: bool = True  # the first page (no ``max_id``)
+    resumed: bool = False  # continues a walk an earlier run left unfinished
 
-    def cursor_item(self) -> Iterator[CursorItem]:
-        """The walk's new cursor, if it moved (emitted after every item of the walk)."""
+    @property
+    def source(self) -> str:
+        return f"mastodon:{host_key(self.base)}"
+
+    @property
+    def key(self) -> str:
+        return f"tag:{self.tag}"
+
+    def progress_item(self, max_id: str) -> CursorItem:
+        """Where the walk stands after a page (saved after that page's items)."""
+        state = Backfill(at=max_id, top=self.newest, floor=self.cursor)
+        return CursorItem(self.source, backfill_key(self.key), state.encode())
+
+    def cursor_items(self) -> Iterator[CursorItem]:
+        """The walk is done: the new watermark, if it moved, then the backfill cleared
+        (in this order: killed in between, the next run only re-reads one page)."""
         if self.newest and (not self.cursor or id_key(self.newest) > id_key(self.cursor)):
-            yield CursorItem(f"mastodon:{host_key(self.base)}", f"tag:{self.tag}", self.newest)
+            yield CursorItem(self.source, self.key, self.newest)
+        if self.resumed or not self.first:
+            yield CursorItem(self.source, backfill_key(self.key), CLEARED)
 
 
 class MastodonTagSpider(InstanceDiscovery, AccountLookups):
@@ -79,6 +102,9 @@ class MastodonTagSpider(InstanceDiscovery, AccountLookups):
     custom_settings = {
         # refused feeds are answered by the spider, not dropped by HttpErrorMiddleware
         "HTTPERROR_ALLOWED_CODES": list(REFUSED_STATUSES),
+        # broken bodies are retried from the callbacks with get_retry_request, which
+        # keeps the retry count in meta on purpose
+        "META_COPY_WARN_SKIP_KEYS": ["retry_times", "download_latency"],
     }
 
     def __init__(self, campaign: str | Campaign | None = None, *args: Any, **kwargs: Any) -> None:
@@ -129,8 +155,16 @@ class MastodonTagSpider(InstanceDiscovery, AccountLookups):
             if rec is not None and rec.skips_tag(tag, self.now):
                 self.stats.inc_value("scout/mastodon/restricted_skipped")
                 continue
-            cursor = self.store.get_cursor(f"mastodon:{host}", f"tag:{tag}")
-            yield self._page_request(_Walk(base, tag, cursor), max_id=None)
+            source, key = f"mastodon:{host}", f"tag:{tag}"
+            cursor = self.store.get_cursor(source, key) or None
+            left = Backfill.decode(self.store.get_cursor(source, backfill_key(key)))
+            if left is not None:
+                # an earlier run stopped half-way down: continue below its last page
+                self.stats.inc_value("scout/mastodon/walks_resumed")
+                walk = _Walk(base, tag, left.floor, left.top, first=False, resumed=True)
+                yield self._page_request(walk, max_id=left.at)
+            else:
+                yield self._page_request(_Walk(base, tag, cursor), max_id=None)
 
     def _page_request(self, walk: _Walk, max_id: str | None) -> scrapy.Request:
         # the first page is read without since_id: it is not a paging request, and the
@@ -173,12 +207,13 @@ class MastodonTagSpider(InstanceDiscovery, AccountLookups):
             yield from self._retry_bad_body(response, "tag timeline")
             return
         stats.inc_value("scout/mastodon/pages")
+        self.host_pages[host] += 1
         if not page:
             if walk.first and not walk.cursor:
                 # nothing at all: an empty tag, or a server that hides remote posts
                 stats.inc_value("scout/mastodon/empty_feeds")
                 self._restricted(host, tag, "empty")
-            yield from walk.cursor_item()
+            yield from self._walk_done(walk)
             return
         self._open(host, tag)
         rec = self._record(host)
@@ -218,9 +253,18 @@ class MastodonTagSpider(InstanceDiscovery, AccountLookups):
         walk = replace(walk, newest=newest)
         max_id = next_max_id(response.headers.get("Link"))
         if stop or not max_id:
-            yield from walk.cursor_item()
+            yield from self._walk_done(walk)
             return
-        yield self._page_request(replace(walk, first=False), max_id=max_id)
+        walk = replace(walk, first=False)
+        yield walk.progress_item(max_id)
+        yield self._page_request(walk, max_id=max_id)
+
+    def _walk_done(self, walk: _Walk) -> Iterator[Any]:
+        """Save the walk's cursors; a resumed walk then reads what is new at the top."""
+        yield from walk.cursor_items()
+        if walk.resumed:
+            top = walk.newest or walk.cursor
+            yield self._page_request(_Walk(walk.base, walk.tag, top), max_id=None)
 
     # ------------------------------------------------------------------ signals
     def on_idle(self) -> None:
@@ -242,7 +286,8 @@ class MastodonTagSpider(InstanceDiscovery, AccountLookups):
             engine.crawl(req)
         raise DontCloseSpider
 
-    def on_closed(self, spider: scrapy.Spider) -> None:
+    def on_closed(self, spider: scrapy.Spider, reason: str = "finished") -> None:
         if self.registry is not None:
             saved = self.registry.save()
             self.stats.set_value("scout/mastodon/instances_saved", saved)
+        self.stats.set_value(ERROR_LINES, self.error_lines())

@@ -91,3 +91,22 @@ def test_usage_error_exit_2(tmp_path: Path) -> None:
 def test_forget_needs_an_account(tmp_path: Path) -> None:
     line = one_line_error(scout("forget", " ", "--db", str(tmp_path / "f.duckdb"), cwd=tmp_path))
     assert "give an account id, handle or profile URL" in line
+
+
+def test_unusable_out_and_db_paths_are_exit_2(tmp_path: Path) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text("[campaign]\nname='x'\nhashtags=['a']\n")
+    db = tmp_path / "s.duckdb"
+    from crawler.db.store import Store
+
+    Store(db).close()
+    line = one_line_error(
+        scout("export", str(f), "--db", str(db), "--out", "/proc/x.csv", cwd=tmp_path)
+    )
+    assert (
+        line == "scout: error: --out /proc/x.csv: cannot write in /proc (No such file or directory)"
+    )
+    line = one_line_error(scout("crawl", str(f), "--db", str(f) + "/x.duckdb", cwd=tmp_path))
+    assert "is not a folder" in line
+    line = one_line_error(scout("leads", str(f), "--db", str(db), "--country", "UK", cwd=tmp_path))
+    assert line.endswith("not an EU member state code: 'UK'")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -16,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.core.config import load_campaign
+from crawler.core.config import CampaignError, load_campaign
 from scout_demo.server import (
     DEMO_BSKY_HANDLE,
     DEMO_BSKY_PASSWORD,
@@ -27,6 +28,7 @@ from scout_demo.server import (
 )
 from scout_demo.world import DEMO_HASHTAGS, NOW, World, build_world
 from tests.support.fixtures import SHARED_DIR
+from tests.support.net import allowed_hosts
 
 SHARED = SHARED_DIR
 
@@ -464,7 +466,8 @@ def test_demo_campaign_file_loads(tmp_path: Path) -> None:
         "bluesky": "http://127.0.0.1:39405",
     }
     path = write_demo_campaign(state, tmp_path / "demo.toml")
-    camp = load_campaign(path)
+    with allowed_hosts(*state["mastodon"], state["bluesky"]):  # as a running network does
+        camp = load_campaign(path)
     assert camp.campaign.hashtags == [t.lower() for t in DEMO_HASHTAGS]
     assert camp.mastodon is not None and camp.mastodon.instances == state["mastodon"]
     assert camp.mastodon.discover is False
@@ -472,6 +475,22 @@ def test_demo_campaign_file_loads(tmp_path: Path) -> None:
     assert camp.bluesky.handle_env == "SCOUT_DEMO_BSKY_HANDLE"
     assert camp.privacy.retention_days == 365
     assert len(camp.campaign.countries) >= 12 and camp.campaign.since is not None
+    # loopback is refused unless named: the network names exactly the ports it bound
+    with pytest.raises(CampaignError, match="not named in SCOUT_ALLOWED_HOSTS"):
+        with allowed_hosts(*state["mastodon"]):
+            load_campaign(path)
+
+
+def test_running_network_names_its_hosts_and_only_while_it_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SCOUT_ALLOWED_HOSTS", raising=False)
+    net = DemoNetwork(seed=11, n_accounts=300, n_posts=3000)
+    with net:
+        named = os.environ["SCOUT_ALLOWED_HOSTS"].split(",")
+        assert sorted(named) == sorted(u.removeprefix("http://") for u in net.urls)
+        assert net.allowed_hosts == ",".join(named)
+    assert "SCOUT_ALLOWED_HOSTS" not in os.environ
 
 
 def _recorded(relpath: str, key: str) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from crawler.app.live import Flusher, LiveError, feed, run_live
 from crawler.core.config import Campaign
 from tests.support.cli import one_line_error, scout
 from tests.support.jetstream import ReplayServer, scenario
+from tests.support.net import allowed_hosts
 
 
 def live_campaign(jetstream: str | None) -> Campaign:
@@ -26,7 +27,8 @@ def live_campaign(jetstream: str | None) -> Campaign:
             "handle_env": "SCOUT_TEST_NO_SUCH_HANDLE",
             "password_env": "SCOUT_TEST_NO_SUCH_PASSWORD",
         }
-    return Campaign.model_validate(raw)
+    with allowed_hosts("http://127.0.0.1:9", jetstream or ""):  # loopback test servers
+        return Campaign.model_validate(raw)
 
 
 def test_live_follows_jetstream_until_stopped_and_records_the_run(tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from crawler.core.net import base_url
 from crawler.db.store import Store
 from crawler.mastodon.discovery import (
@@ -26,16 +28,26 @@ def test_base_url_of_actor_uris() -> None:
     assert base_url(None) is None
 
 
-def test_posts_cannot_steer_the_crawler_to_private_addresses() -> None:
+def test_posts_cannot_steer_the_crawler_to_private_addresses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     configured = ["http://127.0.0.1:3001"]
+    # a test network: its hosts are named in SCOUT_ALLOWED_HOSTS (the address policy)
+    monkeypatch.setenv("SCOUT_ALLOWED_HOSTS", "127.0.0.1:3001,127.0.0.1:3002,10.0.0.5:443")
     assert may_crawl("https://mastodon.social", configured)
-    assert may_crawl("http://127.0.0.1:3002", configured)  # the same test network
+    assert may_crawl("http://127.0.0.1:3002", configured)  # named: the same test network
+    assert may_crawl("https://10.0.0.5", configured)  # named: a self-hosted instance
+    assert not may_crawl("http://127.0.0.1:3003", configured)  # same host, not named
     assert not may_crawl("http://mastodon.social", configured)  # public: https only
-    assert not may_crawl("https://10.0.0.5", configured)
+    assert not may_crawl("https://10.0.0.6", configured)
     assert not may_crawl("https://169.254.169.254", configured)
     assert not may_crawl("https://localhost:8080", [])
     assert not may_crawl("https://printer.local", [])
-    assert not may_crawl("http://127.0.0.1:3002", ["https://mastodon.social"])
+    assert not may_crawl("https://0x7f000001:3003", configured)  # numeric tricks: not named
+    assert may_crawl("http://2130706433:3002", configured)  # the same address as named
+    monkeypatch.delenv("SCOUT_ALLOWED_HOSTS")
+    assert not may_crawl("http://127.0.0.1:3002", configured)
+    assert not may_crawl("http://127.0.0.1:3001", configured)  # not even the configured one
 
 
 def test_nodeinfo_documents() -> None:

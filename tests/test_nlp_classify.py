@@ -8,16 +8,26 @@ from typing import Any
 
 import pytest
 
-from nlp.classify import Classifier
+from nlp.classify import Classifier, ClassifierConfig
 from tests.support.fixtures import SHARED_DIR
 
 SHARED = SHARED_DIR
 HUMANIZR = SHARED / "data" / "labels" / "humanizr_dev.csv"
 
-# Measured on humanizr_dev.csv (1,016 bios): accuracy 0.833, F1 0.810 (see report);
-# the floors leave a margin for lexicon edits.
+# The lexicon alone on humanizr_dev.csv (1,016 bios): accuracy 0.833, F1 0.810; the
+# floors leave a margin for lexicon edits.  (The shipped model was trained on these
+# rows, so the full classifier is scored by cross-validation below, not here.)
 ACCURACY_FLOOR = 0.78
 F1_FLOOR = 0.75
+# The full classifier (model + lexicon) by grouped cross-validation (docs/EVALUATION.md):
+# org vs person macro-F1 0.884, org_type macro-F1 0.560, role accuracy 0.943, 14 of 14
+# languages >= 0.90; floors a small margin below.
+CV_FLOORS = {
+    "org_person_macro_f1": 0.86,
+    "org_type_macro_f1": 0.53,
+    "role_accuracy": 0.92,
+    "languages_role_ok": 12,
+}
 
 ROLES = {"politician", "journalist", "public_figure", "individual", "organization"}
 ORG_TYPES = {
@@ -93,6 +103,7 @@ def test_output_schema(clf: Classifier) -> None:
             "language",
             "country",
             "country_confidence",
+            "scope",
             "is_bot",
             "reasons",
         }
@@ -154,7 +165,8 @@ def _humanizr() -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def test_humanizr_organization_detection(clf: Classifier) -> None:
+def test_humanizr_organization_detection_lexicon_only() -> None:
+    clf = Classifier(ClassifierConfig(model_dir="-"))
     rows = _humanizr()
     profiles = [
         {
@@ -186,6 +198,20 @@ def test_humanizr_organization_detection(clf: Classifier) -> None:
     )
     assert accuracy >= ACCURACY_FLOOR
     assert f1 >= F1_FLOOR
+
+
+@pytest.mark.slow
+def test_cross_validated_scores_of_the_full_classifier() -> None:
+    """Nothing is scored on what it was trained on (see nlp/evaluate.py)."""
+    if not (SHARED / "data" / "labels" / "multi_dev.csv").exists():
+        pytest.skip("labelled rows not found")
+    from nlp import evaluate
+
+    rows = evaluate.default_rows()
+    got = evaluate.summary_scores(rows, evaluate.cross_validate(rows))["full"]
+    print(f"\ncross-validated full classifier: {got}")
+    for key, floor in CV_FLOORS.items():
+        assert got[key] >= floor, (key, got[key])
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from nlp.country import find_places, flags, infer_country
@@ -79,3 +81,69 @@ def test_flags_and_places_helpers() -> None:
     assert flags("🇪🇺🇩🇪🇬🇷") == [("🇩🇪", "DE"), ("🇬🇷", "GR")]
     names = [p.country for _, p in find_places("From Northern Ireland, now in Dublin")]
     assert names == ["--", "IE"]
+
+
+def test_gazetteer_file_is_the_builders_output(tmp_path: Path) -> None:
+    from nlp.build_gazetteer import write
+    from nlp.lexicon import LEXICON_DIR
+
+    out = tmp_path / "gazetteer.tsv"
+    write(out)
+    assert out.read_text(encoding="utf-8") == (LEXICON_DIR / "gazetteer.tsv").read_text(
+        encoding="utf-8"
+    ), "run `python -m nlp.build_gazetteer` and commit data/lexicons/gazetteer.tsv"
+
+
+@pytest.mark.parametrize(
+    ("bio", "name", "lang", "expected"),
+    [
+        # exonyms and country names in other EU languages (CLDR, GeoNames)
+        ("Wohnhaft in Mailand", "Luca", "de", "IT"),
+        ("Basée à Varsovie", "Anna", "fr", "PL"),
+        ("Trabajo en Kopenhagen", "Ana", "es", "DK"),
+        ("Живея във Виена", "Иван", "bg", "AT"),
+        ("Asun Ranskassa ja rakastan Ranska", "Aino", "fi", "FR"),
+        # a non-member country named in another language: no member state
+        ("Wohnhaft in der Schweiz", "Urs", "de", None),
+        ("Installé au Royaume-Uni", "Paul", "fr", None),
+        # first names and words that are also places give no country
+        ("Pensionist, elsker vandreture", "Sofie Jørgensen", "da", None),
+        ("Estudante de ciências do ambiente", "Sofia Pereira", "pt", None),
+        ("para todos", "Maria", "pt", None),
+    ],
+)
+def test_gazetteer_names_in_every_language(
+    bio: str, name: str, lang: str, expected: str | None
+) -> None:
+    code, _, reasons = infer_country(bio, [], name, None, lang)
+    assert code == expected, reasons
+
+
+def test_own_website_in_a_field_answers_alone() -> None:
+    fields = [{"name": "Website", "value": "https://www.aimplas.es"}]
+    code, _, reasons = infer_country(
+        "Technology centre for plastics", fields, "AIMPLAS", None, "en"
+    )
+    assert code == "ES"
+    assert "field Website: website www.aimplas.es -> ES" in reasons
+    # a profile on a federated service is no website of the account's own
+    fields = [{"name": "Pixelfed", "value": "https://pixelfed.de/anna"}]
+    assert infer_country("Fotos", fields, "Anna", None, "en")[0] is None
+    fields = [{"name": "Also", "value": "https://mastodon.nl/@anna"}]
+    assert infer_country("Fotos", fields, "Anna", None, "en")[0] is None
+    # a geographic TLD names its member state
+    fields = [{"name": "Web", "value": "https://verein.bayern"}]
+    assert infer_country("", fields, "Verein", None, "de")[0] == "DE"
+
+
+def test_instance_country_from_known_list_and_city_in_host() -> None:
+    # weak alone, enough with the language prior of a one-state language
+    code, _, reasons = infer_country("", [], "", "mastodon.uno", "it")
+    assert code == "IT", reasons
+    assert "instance mastodon.uno (known instance) -> IT (weak)" in reasons
+    assert infer_country("", [], "", "mastodon.uno", "en")[0] is None
+    code, _, reasons = infer_country("Ich fahre Rad", [], "", "graz.social", "de")
+    assert code is None  # German is spoken in several states: the instance is weak
+    code, _, reasons = infer_country("Radfahrerin, Steiermark 🇦🇹", [], "", "graz.social", "de")
+    assert code == "AT"
+    assert any("graz.social names Graz" in r for r in reasons)

@@ -253,3 +253,25 @@ def test_report_generated_time_defaults_to_now(
         ).fetchall()
         assert str_escape(first[0]) in part
         assert str_escape(second[0]) not in part
+
+
+def test_leads_by_level(tmp_path: Path) -> None:
+    with build_store() as s:
+        s.con.execute(
+            "UPDATE leads SET scope = CASE handle"
+            " WHEN 'liege.bsky.social' THEN 'local' WHEN 'akeller.bsky.social' THEN 'european'"
+            " WHEN 'jborg.bsky.social' THEN 'european' WHEN 'gronaung@mastodon.nu' THEN 'local'"
+            " END"
+        )
+        out = build_report(s, make_campaign(), tmp_path / "r.html", now=NOW)
+    levels = section(out.read_text(encoding="utf-8"), "levels")
+    assert "<h2>Leads by level</h2>" in levels
+    rows = {
+        m.group(1): [int(n) for n in re.findall(r'<td class="num">(\d+)</td>', m.group(2))]
+        for m in re.finditer(r"<tr><td>(\w+)</td>(.*?)</tr>", levels, re.S)
+    }
+    # columns: volunteer, influencer, intermediary, sponsor, total
+    assert rows["local"] == [0, 1, 1, 0, 2]
+    assert rows["european"] == [0, 2, 0, 0, 2]
+    assert rows["regional"] == [0, 0, 0, 0, 0] and rows["national"] == [0, 0, 0, 0, 0]
+    assert rows["unclear"][4] == sum(rows["unclear"][:4]) > 0

@@ -8,7 +8,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -21,9 +21,10 @@ from crawler.core.matching import CampaignMatcher
 from crawler.db import schema
 from crawler.db.store import StorageError, Store
 from tests.support.fixtures import SHARED_DIR
+from tests.support.items import T0, mastodon_account
+from tests.support.items import mastodon_post as support_post
 
 SHARED = SHARED_DIR
-T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 CONTRACT_TABLES = ("accounts", "posts", "interactions", "leads", "runs")
 
@@ -42,32 +43,9 @@ def contract_columns() -> dict[str, list[str]]:
     return out
 
 
-def mastodon_account(user: str, host: str = "eu.social", **kw: object) -> AccountItem:
-    base = {
-        "account_id": f"mastodon:https://{host}/users/{user}",
-        "platform": "mastodon",
-        "handle": f"{user}@{host}",
-        "display_name": user.title(),
-        "url": f"https://{host}/@{user}",
-        "seen_at": T0,
-    }
-    base.update(kw)
-    return AccountItem(**base)  # type: ignore[arg-type]
-
-
 def mastodon_post(user: str, n: int, host: str = "eu.social", **kw: object) -> PostItem:
-    base = {
-        "post_id": f"mastodon:https://{host}/users/{user}/statuses/{n}",
-        "platform": "mastodon",
-        "account_id": f"mastodon:https://{host}/users/{user}",
-        "url": f"https://{host}/@{user}/{n}",
-        "created_at": T0 - timedelta(hours=n),
-        "collected_at": T0,
-        "source": host,
-        "local_ref": f"{host}#{1000 + n}",
-    }
-    base.update(kw)
-    return PostItem(**base)  # type: ignore[arg-type]
+    kw.setdefault("local_ref", f"{host}#{1000 + n}")  # the server-local id, as parsed
+    return support_post(user, n, host, **kw)
 
 
 @pytest.fixture()
@@ -163,7 +141,7 @@ def test_locked_by_another_process(tmp_path: Path) -> None:
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
         with pytest.raises(StorageError) as err:
-            Store(db)
+            Store(db, busy_wait=1)  # a writer waits briefly for the lock, then says why
         assert "\n" not in str(err.value)
         assert "in use" in str(err.value)
     finally:

@@ -18,12 +18,15 @@ from typing import Any
 
 import pandas as pd
 
+from crawler.app.outcome import SourceOutcome, run_status, source_outcome
+from crawler.app.shutdown import Shutdown
 from crawler.core.config import Campaign
 from crawler.core.errors import UserError
 from crawler.core.progress import CrawlProgress
 from crawler.core.progress import current as current_progress
 from crawler.core.progress import step as progress_step
-from crawler.db.store import Store
+from crawler.core.protocols import ERROR_LINES
+from crawler.db.store import SNAPSHOT_EVERY, Store
 from pipelines.chain import PipelineChain
 from pipelines.stats import Stats
 
@@ -53,17 +56,19 @@ def _slug(name: str) -> str:
 
 
 @contextmanager
-def campaign_lock(db: Path, campaign: str) -> Iterator[Path]:
-    """One crawl per campaign at a time (an advisory lock file beside the database)."""
+def campaign_lock(db: Path, campaign: str, kind: str = "crawl") -> Iterator[Path]:
+    """One crawl (or one ``kind`` of run, e.g. ``live``) per campaign at a time (an
+    advisory lock file beside the database); a crawl and a live run may overlap."""
     db.parent.mkdir(parents=True, exist_ok=True)
-    path = db.parent / f".{db.name}.{_slug(campaign)}.lock"
+    suffix = "" if kind == "crawl" else f".{kind}"
+    path = db.parent / f".{db.name}.{_slug(campaign)}{suffix}.lock"
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise CrawlLocked(
-                f"another crawl of {campaign!r} is running (lock {path}); try again later"
+                f"another {kind} of {campaign!r} is running (lock {path}); try again later"
             ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
@@ -96,10 +101,12 @@ def collect_mastodon(
     *,
     store: Store | None = None,
     overrides: Mapping[str, Any] | None = None,
+    shutdown: Shutdown | None = None,
 ) -> dict[str, Any]:
     """Run the Mastodon spider in this process (Scrapy's reactor starts once per process)
     with the run's ``store`` handed on the crawler; ``overrides`` are settings of this
-    run (tests, benchmarks). Without a store one is opened (and closed) here."""
+    run (tests, benchmarks). Without a store one is opened (and closed) here. With a
+    ``shutdown``, SIGTERM and Ctrl-C close the engine through it (not Scrapy's handlers)."""
     from scrapy.crawler import CrawlerProcess
 
     from crawler.core.protocols import STORE_ATTR
@@ -109,12 +116,21 @@ def collect_mastodon(
     for name, value in (overrides or {}).items():
         settings.set(name, value, priority="cmdline")
     process = CrawlerProcess(settings)
+    # "Gave up retrying" is summed up per host in the run's errors; the log has it at -v
+    # (set after Scrapy configured its loggers)
+    quiet = logging.getLevelName(log_level) > logging.INFO
+    for name in ("scrapy.downloadermiddlewares.retry", "scrapy.downloadermiddlewares.robotstxt"):
+        logging.getLogger(name).setLevel(logging.CRITICAL if quiet else logging.NOTSET)
     crawler = process.create_crawler(MastodonTagSpider)
     own = Store(db) if store is None else None
     setattr(crawler, STORE_ATTR, store if store is not None else own)
     try:
         process.crawl(crawler, campaign=campaign)
-        process.start()
+        if shutdown is None:
+            process.start()
+        else:
+            with shutdown.scrapy(crawler):
+                process.start(install_signal_handlers=False)
     finally:
         if own is not None:
             own.close()
@@ -122,12 +138,28 @@ def collect_mastodon(
     return dict(crawler.stats.get_stats())
 
 
-def collect_bluesky(campaign: Campaign, store: Store, session_dir: Path) -> dict[str, Any]:
+def collect_bluesky(
+    campaign: Campaign,
+    store: Store,
+    session_dir: Path,
+    *,
+    stop: threading.Event | None = None,
+) -> dict[str, Any]:
+    """Bluesky search through the SDK collector; ``stop`` ends it at its next wait
+    (:class:`~crawler.bluesky.faults.CollectionStopped`). The lines of what failed are
+    in the stats value ``ERROR_LINES``."""
     from crawler.bluesky.collector import BlueskyCollector
+    from crawler.core.protocols import ERROR_LINES
 
     chain = PipelineChain(store, Stats(), respect_opt_outs=campaign.privacy.respect_opt_outs)
+    timeout = request_timeout()
     collector = BlueskyCollector(
-        campaign, stats=chain.stats, cursors=store, session_dir=session_dir
+        campaign,
+        stats=chain.stats,
+        cursors=store,
+        session_dir=session_dir,
+        stop=stop,
+        timeout=timeout or 30.0,
     )
     stop = threading.Event()
 
@@ -151,7 +183,7 @@ def collect_bluesky(campaign: Campaign, store: Store, session_dir: Path) -> dict
         pages = chain.stats.get_value("scout/bluesky/pages", 0)
         posts = chain.stats.get_value("scout/bluesky/posts", 0)
         progress.done("Bluesky pages", note=f"{pages:,} pages, {posts:,} posts")
-    return chain.stats.get_stats()
+    return {**chain.stats.get_stats(), ERROR_LINES: list(collector.errors)}
 
 
 def collect_mastodon_search(campaign: Campaign, store: Store) -> dict[str, Any]:
@@ -212,6 +244,7 @@ def classify_accounts(store: Store, *, only_new: bool = False) -> int:
             "country": [r["country"] for r in results],
             "role_confidence": [r["confidence"] for r in results],
             "country_confidence": [r.get("country_confidence") for r in results],
+            "scope": [r.get("scope") for r in results],
             "class_reasons": [r["reasons"] for r in results],
             "is_bot": [bool(r["is_bot"]) for r in results],
             "classified_at": datetime.now(UTC),
@@ -222,7 +255,7 @@ def classify_accounts(store: Store, *, only_new: bool = False) -> int:
 
 def score_campaign(store: Store, campaign: Campaign) -> int:
     """Per account: stance toward the campaign and engagement with it."""
-    from nlp.stance import score_stance
+    from nlp.stance import decide_stance
 
     name = campaign.name
     texts = store.campaign_texts(name)
@@ -230,20 +263,23 @@ def score_campaign(store: Store, campaign: Campaign) -> int:
     if engagement.empty:
         store.write_account_campaign(name, engagement)
         return 0
-    by_account: dict[str, list[str]] = {
-        str(r["account_id"]): [str(t) for t in r["texts"]] for r in texts.to_dict("records")
+    by_account: dict[str, tuple[list[str], list[str | None]]] = {
+        str(r["account_id"]): ([str(t) for t in r["texts"]], [u or None for u in r["urls"]])
+        for r in texts.to_dict("records")
     }
-    labels, scores = [], []
+    stances = []
     for account_id in engagement["account_id"]:
-        label, score, _why = score_stance(
-            by_account.get(account_id, []),
-            campaign.campaign.hashtags,
-            campaign.campaign.keywords,
+        texts_of, urls = by_account.get(account_id, ([], []))
+        stances.append(
+            decide_stance(
+                texts_of, campaign.campaign.hashtags, campaign.campaign.keywords, urls=urls
+            )
         )
-        labels.append(label)
-        scores.append(score)
-    engagement["stance"] = labels
-    engagement["stance_score"] = scores
+    engagement["stance"] = [s.label for s in stances]
+    engagement["stance_score"] = [s.score for s in stances]
+    # the post that decided, quoted in the lead reasons
+    engagement["stance_post_url"] = [s.url for s in stances]
+    engagement["stance_evidence"] = [s.evidence for s in stances]
     return store.write_account_campaign(name, engagement)
 
 
@@ -259,6 +295,71 @@ def _merge(into: dict[str, Any], new: dict[str, Any], source: str) -> None:
             into[f"{source}/{key}"] = value
 
 
+def request_timeout() -> float | None:
+    """``SCOUT_TIMEOUT`` (seconds): how long one request may take, every source."""
+    raw = os.environ.get("SCOUT_TIMEOUT", "").strip()
+    try:
+        value = float(raw) if raw else None
+    except ValueError:
+        raise UserError(f"SCOUT_TIMEOUT must be a number of seconds, not {raw!r}") from None
+    return value if value and value > 0 else None
+
+
+def _collect_sources(
+    campaign: Campaign,
+    db: Path,
+    store: Store,
+    session_dir: Path,
+    log_level: str,
+    stats: dict[str, Any],
+    shutdown: Shutdown,
+) -> list[SourceOutcome]:
+    """Every configured source, each on its own: one that fails is recorded with its
+    reason (a traceback only at ``-v``) and the others still run. A stop request
+    (SIGTERM, Ctrl-C) ends the collection with ``KeyboardInterrupt``."""
+    from crawler.bluesky.faults import CollectionStopped
+    from crawler.core.errors import ScoutError
+
+    outcomes: list[SourceOutcome] = []
+
+    def run(name: str, collect: Any) -> None:
+        failure = None
+        got: dict[str, Any] = {}
+        try:
+            got = collect()
+        except CollectionStopped:
+            raise KeyboardInterrupt from None
+        except ScoutError as exc:
+            failure = str(exc)
+        except Exception as exc:  # recorded in the run and reported; other sources go on
+            failure = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+            logger.info("%s collection failed", name, exc_info=True)  # shown with -v
+        if shutdown.event.is_set():
+            raise KeyboardInterrupt
+        outcomes.append(source_outcome(name, got, failure))
+        got.pop(ERROR_LINES, None)
+        _merge(stats, got, name)
+
+    timeout = request_timeout()
+    overrides = {"DOWNLOAD_TIMEOUT": timeout} if timeout else None
+    if campaign.mastodon is not None:
+        run(
+            "mastodon",
+            lambda: collect_mastodon(
+                campaign, db, log_level, store=store, overrides=overrides, shutdown=shutdown
+            ),
+        )
+        if campaign.mastodon.token:
+            run("mastodon-api", lambda: collect_mastodon_search(campaign, store))
+    if campaign.bluesky is not None:
+        with shutdown.cooperative():
+            run(
+                "bluesky",
+                lambda: collect_bluesky(campaign, store, session_dir, stop=shutdown.event),
+            )
+    return outcomes
+
+
 def run_crawl(
     campaign: Campaign,
     db: Path,
@@ -272,7 +373,8 @@ def run_crawl(
 
     session_dir = session_dir or db.parent / ".sessions"
     with campaign_lock(db, campaign.name), CrawlProgress(enabled=show_progress):
-        store = Store(db)
+        # the read snapshot for analysts: every SNAPSHOT_EVERY s and when the run ends
+        store = Store(db, snapshot_every=SNAPSHOT_EVERY)
         try:
             interrupted = store.mark_interrupted(campaign.name)
             if interrupted:
@@ -281,24 +383,13 @@ def run_crawl(
             result = CrawlResult(run_id=run_id, status="running")
             stats: dict[str, Any] = {}
             failures: list[str] = []
+            outcomes: list[SourceOutcome] = []
             try:
-                if campaign.mastodon is not None:
-                    _merge(
-                        stats, collect_mastodon(campaign, db, log_level, store=store), "mastodon"
+                with Shutdown() as shutdown:
+                    outcomes = _collect_sources(
+                        campaign, db, store, session_dir, log_level, stats, shutdown
                     )
-                    if campaign.mastodon.token:
-                        _merge(stats, collect_mastodon_search(campaign, store), "mastodon-api")
-                if campaign.bluesky is not None:
-                    try:
-                        _merge(stats, collect_bluesky(campaign, store, session_dir), "bluesky")
-                    except (
-                        Exception
-                    ) as exc:  # recorded in the run and reported; Mastodon data stays
-                        from crawler.bluesky.collector import BlueskyError
-
-                        if not isinstance(exc, BlueskyError):
-                            logger.exception("Bluesky collection failed")
-                        failures.append(f"bluesky: {exc}")
+                    failures.extend(line for o in outcomes if (line := o.line()))
                 store.resolve_refs()
                 store.tag_campaign_posts(campaign.name, campaign.matcher)
                 result.purged = store.purge_older_than(campaign.retention_cutoff(now))
@@ -325,8 +416,10 @@ def run_crawl(
                 for k, v in stats.items()
                 if k.startswith(("scout/skipped/", "scout/consent/", "scout/dropped/"))
             }
-            result.stats = {**stats, "failures": failures}
-            result.status = "ok" if not failures and result.errors == 0 else "partial"
+            sources = {o.name: o.as_stats() for o in outcomes}
+            result.stats = {**stats, "failures": failures, "sources": sources}
+            result.stats["purged"] = dict(result.purged)
+            result.status = run_status(outcomes)
             store.finish_run(
                 run_id,
                 result.status,
@@ -334,8 +427,13 @@ def run_crawl(
                 result.accounts_new,
                 result.errors,
                 result.skipped,
-                {k: v for k, v in result.stats.items() if isinstance(v, int | float | str | list)},
+                {
+                    k: v
+                    for k, v in result.stats.items()
+                    if isinstance(v, int | float | str | list | dict)
+                },
             )
             return result
         finally:
+            store.publish_snapshot()
             store.close()

@@ -3,7 +3,10 @@
 ``run_demo`` starts :class:`scout_demo.network.DemoNetwork` (imported lazily: the demo
 network sits beside the product, not below it), crawls it, writes the lead exports and
 the report, and returns the files written.  It prints progress on the console it is
-given; the crawl summary is the caller's to print, through ``on_crawl``.
+given; the crawl summary is the caller's to print, through ``on_crawl``.  The network's
+servers are on 127.0.0.1: while it runs, ``DemoNetwork`` names exactly their
+``host:port`` entries in ``SCOUT_ALLOWED_HOSTS`` (the address policy refuses loopback
+otherwise), so the demo needs no setup and allows nothing else.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ import pandas as pd
 from crawler.app import ranking
 from crawler.core.errors import UserError
 from crawler.core.files import atomic_path
-from crawler.core.vocab import LEAD_TYPES, country_code
+from crawler.core.vocab import LEAD_TYPES, SCOPES, country_code
 from crawler.db import readmodels
 from crawler.db.store import Store
 
@@ -45,6 +45,7 @@ COLUMNS: tuple[str, ...] = (
     "language",
     "reasons",
     *COMPONENTS,
+    "scope",
     "account_id",
 )
 FORMATS: tuple[str, ...] = (".csv", ".xlsx", ".parquet")
@@ -65,10 +66,13 @@ COLUMN_HELP: dict[str, str] = {
     "reach": "0-1: followers (log scale) blended with engagement on campaign posts.",
     "centrality": "0-1: how many campaign supporters interact with the account.",
     "role_fit": "0-1: how well the role or organization type fits the lead type.",
-    "stance": "Stance toward the campaign found in its posts (supports or neutral).",
+    "stance": "Stance toward the campaign found in its posts (supports or neutral; "
+    "opponents are never listed). The reasons quote the post that decided it.",
     "activity": "0-1: campaign posts, weighted toward recent ones.",
     "country_need": "0-1: how much the account's country still needs signatures.",
     "campaign_posts": "Number of posts of this account that matched the campaign.",
+    "scope": "Level of an organisation or politician: local, regional, national or "
+    "european; empty when unclear or for private persons.",
     "account_id": "Stable id: 'mastodon:' + ActivityPub URI or 'bluesky:' + DID.",
 }
 
@@ -86,22 +90,31 @@ def select_leads(
     lead_type: str | None = None,
     country: str | None = None,
     limit: int | None = None,
+    scope: str | None = None,
 ) -> pd.DataFrame:
     """The campaign's ranked leads, ordered by lead type then rank.
 
-    ``lead_type`` and ``country`` filter (``country`` is ISO alpha-2, ``EL`` accepted for
-    Greece); ``limit`` keeps the best ``limit`` leads *of each type*, so an unfiltered
+    ``lead_type``, ``country`` and ``scope`` filter (``country`` is ISO alpha-2, ``EL``
+    accepted for Greece; ``scope`` one of local, regional, national, european); ``limit`` keeps the best ``limit`` leads *of each type*, so an unfiltered
     list still shows every type. The statement text is constant (``sql/select_leads.sql``);
     every value is a parameter.
     """
     if lead_type is not None and lead_type not in LEAD_TYPES:
         raise ExportError(f"unknown lead type {lead_type!r}: use one of {', '.join(LEAD_TYPES)}")
+    if scope is not None and scope not in SCOPES:
+        raise ExportError(f"unknown scope {scope!r}: use one of {', '.join(SCOPES)}")
     if limit is not None and limit < 1:
         raise ExportError(f"limit must be at least 1, not {limit}")
     # a code that is no member state filters to nothing, never to everything
     cc = None if country is None else (country_code(country) or country.strip().upper())
     return readmodels.select_leads(
-        store, campaign, lead_type=lead_type, country=cc, limit=limit, types=LEAD_TYPES
+        store,
+        campaign,
+        lead_type=lead_type,
+        country=cc,
+        scope=scope,
+        limit=limit,
+        types=LEAD_TYPES,
     )
 
 

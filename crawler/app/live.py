@@ -5,11 +5,13 @@
   a login) so the consent filter decides on the full profile.
 - Mastodon: the hashtag streams of the listed instances through Mastodon.py.
 
-Each source runs in its own thread with its own database connection. SIGINT/SIGTERM (or
+Each source runs in its own thread with its own store. SIGINT/SIGTERM (or
 ``--duration``) stop it cleanly: buffers are flushed, cursors saved, then accounts are
-classified and leads ranked as after a crawl. A live process holds the database, so run
-either ``scout live`` or cron crawls for a database, or chain them in cron
-(``scout crawl c.toml && scout live c.toml --duration 14000``).
+classified and leads ranked as after a crawl. Like a crawl, a live run holds the
+database only while it writes a batch (every few seconds), so cron crawls, ``scout
+leads`` and exports run beside it; it publishes the analysts' read snapshot every
+:data:`~crawler.db.store.SNAPSHOT_EVERY` seconds and when it stops. One live run per
+campaign at a time (its own lock, apart from the crawl's).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from crawler.app.crawl import campaign_lock, classify_accounts, score_campaign
 from crawler.core.config import Campaign
 from crawler.core.errors import UserError
-from crawler.db.store import Store
+from crawler.db.store import SNAPSHOT_EVERY, Store
 from pipelines.chain import PipelineChain
 from pipelines.stats import Stats
 
@@ -62,7 +64,7 @@ def _bluesky(
     from crawler.bluesky.collector import BlueskyCollector
     from crawler.bluesky.jetstream import JetstreamConsumer
 
-    with Store(db) as store:
+    with Store(db, snapshot_every=SNAPSHOT_EVERY) as store:
         chain = _chain(campaign, store)
         client = None
         bsky = campaign.bluesky
@@ -136,7 +138,7 @@ def follow_mastodon(
 def _mastodon(campaign: Campaign, db: Path, stop: threading.Event) -> dict[str, Any]:
     from crawler.mastodon.live import MastodonLive
 
-    with Store(db) as store:
+    with Store(db, snapshot_every=SNAPSHOT_EVERY) as store:
         chain = _chain(campaign, store)
         try:
             seen = follow_mastodon(MastodonLive(campaign, chain.stats), chain, stop)
@@ -178,7 +180,7 @@ def run_live(
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, on_signal)
     try:
-        with campaign_lock(db, campaign.name):
+        with campaign_lock(db, campaign.name, "live"):
             with Store(db) as store:
                 store.mark_interrupted(campaign.name)
                 run_id = store.start_run(campaign.name)
@@ -224,6 +226,7 @@ def run_live(
                     {},
                     {"mode": "live", "events": result.events, "failures": result.errors},
                 )
+                store.publish_snapshot()
             return result
     finally:
         for sig, handler in previous.items():

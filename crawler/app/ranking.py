@@ -22,8 +22,11 @@ Lead type (one per account, the first that fits, in this order)
     2. sponsor: org_type foundation or company.
     3. intermediary: org_type ngo, union, association, party, academic or other (an
        organization without org_type counts as other).
-    4. volunteer: role individual with at least one campaign post and stance supports or
-       neutral (not scored yet counts as neutral).
+    4. volunteer: role individual without an org_type (a private person: never a
+       politician or a public body) with at least one campaign post and stance supports
+       or neutral (not scored yet counts as neutral).
+    Role, org_type, country and scope are an organizer's correction where there is one
+    (table ``overrides``), else the classifier's.
     Accounts fitting none (e.g. not classified yet) are not leads.
 
 Components (each 0..1, stored in ``leads``)
@@ -35,7 +38,8 @@ Components (each 0..1, stored in ``leads``)
                  part (distinct accounts the volunteer interacts with).
     role_fit     per lead type and role/org_type, from the ``role_fit`` VALUES table.
     stance       supports 1.0, neutral (or not scored) 0.4 (``leads.stance_score``;
-                 ``leads.stance`` keeps the word).
+                 ``leads.stance`` keeps the word); the reasons quote the post that
+                 decided (``account_campaign.stance_evidence`` and its URL).
     activity     ln(1+campaign posts) / max, times 0.5 ^ (days since the last campaign
                  post / 14).
     country_need with signature counts: max(0, 1 - signatures / threshold) for the lead's

@@ -29,7 +29,7 @@ from crawler.app.charts import (
 from crawler.app.summaries import country_coverage, report_leads, supporters_by_country
 from crawler.core.config import Campaign
 from crawler.core.files import atomic_write
-from crawler.core.vocab import LEAD_TYPES
+from crawler.core.vocab import LEAD_TYPES, SCOPES
 from crawler.db import readmodels
 from crawler.db.store import Store
 
@@ -212,6 +212,17 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in r.items()} for r in clean.to_dict(orient="records")]
 
 
+def leads_per_level(leads: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per level (local, regional, national, european, then unclear): leads per type."""
+    scope = leads["scope"] if "scope" in leads.columns else pd.Series([None] * len(leads))
+    out = []
+    for level in (*SCOPES, None):
+        mask = scope.isna() if level is None else scope == level
+        per = {t: int((mask & (leads["lead_type"] == t)).sum()) for t in LEAD_TYPES}
+        out.append({"level": level or "unclear", "leads": per, "total": sum(per.values())})
+    return out
+
+
 def build_report(
     store: Store,
     campaign: Campaign,
@@ -274,6 +285,7 @@ def build_report(
         "run": _last_run(store, name),
         "totals": readmodels.campaign_post_totals(store, name, tags),
         "lead_counts": {t: int((leads["lead_type"] == t).sum()) for t in LEAD_TYPES},
+        "levels": leads_per_level(leads),
         "top": top,
         "top_n": top_n,
         "rows": rows,

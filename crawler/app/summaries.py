@@ -6,7 +6,8 @@ dataclasses and DataFrames returned here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -30,11 +31,20 @@ COUNTRY_NAMES: dict[str, str] = {
 }  # fmt: skip
 
 
-def open_store(db: Path, *, must_exist: bool = True) -> Store:
+def open_store(db: Path, *, must_exist: bool = True, read_only: bool = False) -> Store:
     """The database at ``db``; with ``must_exist`` a missing file is a user error."""
-    if must_exist and not db.exists():
+    if (must_exist or read_only) and not db.exists():
         raise UserError(f"{db}: no database yet; run `scout crawl CAMPAIGN.toml --db {db}` first")
-    return Store(db)
+    return Store(db, read_only=read_only)
+
+
+@contextmanager
+def reading(db: Path) -> Iterator[Store]:
+    """A short read (``scout leads``, ``export``, ``report``): the database opened
+    read-only for the block, so it runs beside other readers and, between its batches,
+    beside a crawl; it waits briefly while a writer holds the file."""
+    with open_store(db, read_only=True) as store, store.session():
+        yield store
 
 
 def _cc(code: str) -> str:

@@ -2,6 +2,10 @@
 
 Errors carry the file name and the dotted key so the CLI can print one clear line,
 e.g. ``campaign.toml: mastodon.instances[1]: not an http(s) URL: 'ftp://x'``.
+
+Types are strict (``true`` is not a number of days, ``"no"`` is not a boolean, ``2.5`` is
+not a count), every number and list has bounds, and every URL passes the address policy
+of :mod:`crawler.core.net` (``SCOUT_ALLOWED_HOSTS`` names loopback or private hosts).
 """
 
 from __future__ import annotations
@@ -12,13 +16,16 @@ import tomllib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
     ValidationError,
     field_validator,
     model_validator,
@@ -26,6 +33,7 @@ from pydantic import (
 
 from crawler.core.errors import UserError
 from crawler.core.matching import CampaignMatcher
+from crawler.core.net import check_url
 from crawler.core.vocab import EU_LANGUAGES, country_code
 
 
@@ -33,43 +41,71 @@ class CampaignError(UserError):
     """A campaign file that cannot be used; ``str()`` is one line for the user."""
 
 
-_TAG_RE = re.compile(r"^[^\s#@,]+$")
+_TAG_RE = re.compile(r"^[^\s#@,\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]+$")
+_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+MAX_FILE_BYTES = 1_000_000  # a campaign file is a few hundred bytes; refuse megabytes
+MAX_TERMS = 1000  # hashtags, keywords, instances: bounds keep validation and matching fast
+MAX_SIGNATURES = 10**8  # more than any member state's population
 
 
 def _check_url(value: str) -> str:
-    value = value.strip()
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"not an http(s) URL: {value!r}")
-    return value.rstrip("/")
+    return check_url(value)  # the address policy; its ValueError names the reason
+
+
+def _check_ws_url(value: str) -> str:
+    return check_url(value, ("ws", "wss"))
+
+
+def _check_env_name(value: str) -> str:
+    if not _ENV_NAME_RE.match(value):
+        raise ValueError(f"not an environment variable name: {value[:80]!r}")
+    return value
+
+
+def _check_date(value: Any) -> Any:
+    """A TOML date (``since = 2026-09-01``) or an ISO date string; nothing else (no
+    numbers taken for timestamps)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date) or value is None:
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"not a date (YYYY-MM-DD): {str(value)[:80]!r}")
 
 
 def _check_tag(tag: str) -> str:
     t = tag.strip().lstrip("#")
-    if not t or not _TAG_RE.match(t):
-        raise ValueError(f"not a hashtag: {tag!r}")
+    if not t or len(t) > 200 or not _TAG_RE.match(t):
+        raise ValueError(f"not a hashtag: {tag[:80]!r}")
     return t.lower()
 
 
 def _check_country(code: str) -> str:
     c = country_code(code)
     if c is None:
-        raise ValueError(f"not an EU member state code: {code!r}")
+        raise ValueError(f"not an EU member state code: {code[:80]!r}")
     return c
 
 
 def _check_language(code: str) -> str:
     c = code.strip().lower()
     if c not in EU_LANGUAGES:
-        raise ValueError(f"not an official EU language code: {code!r}")
+        raise ValueError(f"not an official EU language code: {code[:80]!r}")
     return c
 
 
 # One item each: pydantic's own error locations then name the index ("countries[1]").
-Hashtag = Annotated[str, AfterValidator(_check_tag)]
-CountryCode = Annotated[str, AfterValidator(_check_country)]
-LanguageCode = Annotated[str, AfterValidator(_check_language)]
-HttpUrl = Annotated[str, AfterValidator(_check_url)]
+Hashtag = Annotated[StrictStr, AfterValidator(_check_tag)]
+CountryCode = Annotated[StrictStr, AfterValidator(_check_country)]
+LanguageCode = Annotated[StrictStr, AfterValidator(_check_language)]
+HttpUrl = Annotated[StrictStr, Field(max_length=2000), AfterValidator(_check_url)]
+WsUrl = Annotated[StrictStr, Field(max_length=2000), AfterValidator(_check_ws_url)]
+EnvName = Annotated[StrictStr, AfterValidator(_check_env_name)]
+Keyword = Annotated[StrictStr, Field(max_length=200)]
 
 
 def _unique(items: list[str]) -> list[str]:
@@ -77,19 +113,25 @@ def _unique(items: list[str]) -> list[str]:
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: no bool/str/float coercion from what a TOML file says
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class CampaignSection(_Section):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    hashtags: Annotated[list[Hashtag], AfterValidator(_unique)] = Field(default_factory=list)
-    keywords: list[str] = Field(default_factory=list)
-    countries: list[CountryCode] = Field(default_factory=list)
-    languages: list[LanguageCode] = Field(default_factory=list)
-    since: date | None = None
+    name: Annotated[StrictStr, Field(min_length=1, max_length=200)]
+    hashtags: Annotated[list[Hashtag], Field(max_length=MAX_TERMS), AfterValidator(_unique)] = (
+        Field(default_factory=list)
+    )
+    keywords: Annotated[list[Keyword], Field(max_length=MAX_TERMS)] = Field(default_factory=list)
+    countries: Annotated[list[CountryCode], Field(max_length=100)] = Field(default_factory=list)
+    languages: Annotated[list[LanguageCode], Field(max_length=100)] = Field(default_factory=list)
+    since: Annotated[date | None, BeforeValidator(_check_date)] = None
     # optional: current signature counts per country, so ranking favours countries short
     # of their threshold
-    signatures: dict[CountryCode, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    signatures: Annotated[
+        dict[CountryCode, Annotated[StrictInt, Field(ge=0, le=MAX_SIGNATURES)]],
+        Field(max_length=100),
+    ] = Field(default_factory=dict)
 
     @field_validator("keywords")
     @classmethod
@@ -110,11 +152,14 @@ class CampaignSection(_Section):
 
 
 class MastodonSection(_Section):
-    instances: Annotated[list[HttpUrl], AfterValidator(_unique)] = Field(default_factory=list)
-    discover: bool = False
-    max_instances: Annotated[int, Field(ge=1, le=100_000)] = 50
-    token_env: str | None = None  # name of the environment variable holding a token
-    requests_per_instance: Annotated[int, Field(ge=1)] | None = None  # optional cap a run
+    instances: Annotated[list[HttpUrl], Field(max_length=MAX_TERMS), AfterValidator(_unique)] = (
+        Field(default_factory=list)
+    )
+    discover: StrictBool = False
+    max_instances: Annotated[StrictInt, Field(ge=1, le=100_000)] = 50
+    token_env: EnvName | None = None  # name of the environment variable holding a token
+    # optional cap a run
+    requests_per_instance: Annotated[StrictInt, Field(ge=1, le=10**7)] | None = None
 
     @model_validator(mode="after")
     def _has_instance(self) -> MastodonSection:
@@ -130,19 +175,10 @@ class MastodonSection(_Section):
 class BlueskySection(_Section):
     service: HttpUrl = "https://public.api.bsky.app"
     appview: HttpUrl | None = None
-    jetstream: str | None = None
-    handle_env: str = "SCOUT_BLUESKY_HANDLE"
-    password_env: str = "SCOUT_BLUESKY_APP_PASSWORD"
-    max_pages: Annotated[int, Field(ge=1)] = 1000
-
-    @field_validator("jetstream")
-    @classmethod
-    def _ws(cls, v: str | None) -> str | None:
-        if v is None:
-            return None
-        if urlsplit(v).scheme not in ("ws", "wss"):
-            raise ValueError(f"not a ws(s) URL: {v!r}")
-        return v
+    jetstream: WsUrl | None = None
+    handle_env: EnvName = "SCOUT_BLUESKY_HANDLE"
+    password_env: EnvName = "SCOUT_BLUESKY_APP_PASSWORD"
+    max_pages: Annotated[StrictInt, Field(ge=1, le=1_000_000)] = 1000
 
     @property
     def handle(self) -> str | None:
@@ -154,9 +190,9 @@ class BlueskySection(_Section):
 
 
 class PrivacySection(_Section):
-    retention_days: Annotated[int, Field(ge=1, le=3650)] = 180
-    respect_opt_outs: bool = True
-    exclude_bots_from_volunteers: bool = True
+    retention_days: Annotated[StrictInt, Field(ge=1, le=3650)] = 180
+    respect_opt_outs: StrictBool = True
+    exclude_bots_from_volunteers: StrictBool = True
 
 
 class Campaign(_Section):
@@ -196,17 +232,25 @@ def load_campaign(path: str | Path) -> Campaign:
     """Read and validate a campaign file; raise :class:`CampaignError` with one line."""
     p = Path(path)
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        with p.open("rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise CampaignError(f"{p}: larger than {MAX_FILE_BYTES:,} bytes; not a campaign file")
+        raw = tomllib.loads(data.decode("utf-8"))
     except FileNotFoundError:
         raise CampaignError(f"{p}: no such campaign file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise CampaignError(f"{p}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise CampaignError(f"{p}: not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses per nesting level
+        raise CampaignError(f"{p}: not valid TOML: nested too deeply") from None
     if "campaign" not in raw:
         raise CampaignError(f"{p}: campaign: missing section [campaign]")
     try:
         cfg = Campaign.model_validate(raw)
+    except RecursionError:
+        raise CampaignError(f"{p}: nested too deeply") from None
     except ValidationError as exc:
         err = exc.errors()[0]
         key = _loc(err["loc"])
@@ -215,5 +259,8 @@ def load_campaign(path: str | Path) -> Campaign:
             msg = "unknown key"
         elif err["type"] == "missing":
             msg = "missing"
+        elif (field := re.match(r"([a-z_]+): (.*)", msg)) and err["type"] == "value_error":
+            # a section's own check names its key first ("instances: list at least one")
+            key, msg = f"{key}.{field[1]}" if key else field[1], field[2]
         raise CampaignError(f"{p}: {key}: {msg}") from None
     return cfg.model_copy(update={"path": p})

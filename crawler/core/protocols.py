@@ -22,6 +22,9 @@ class StatsLike(Protocol):
 # before the crawl (one store per run); without it (plain ``scrapy crawl``)
 # ``pipelines.store.StoreExtension`` opens one from the ``SCOUT_DB`` setting.
 STORE_ATTR = "scout_store"
+# The stats value in which a collector lists, in words, one line per host or query that
+# failed or lost pages; the app puts them in the runs row and on stderr.
+ERROR_LINES = "scout/error_lines"
 
 
 class CursorReader(Protocol):

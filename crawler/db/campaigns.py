@@ -10,10 +10,11 @@ from typing import Any
 import pandas as pd
 
 from crawler.core.matching import SQL_PREDICATE, CampaignMatcher
-from crawler.db.connection import Connection
+from crawler.db.connection import Connection, unit
 
 
 class Campaigns(Connection):
+    @unit
     def bluesky_known(self, matcher: CampaignMatcher) -> dict[str, Any]:
         """What Jetstream events are checked against: stored Bluesky campaign posts
         (``posts``: post_id -> hashtags), reposts of them (``reposts``), Bluesky
@@ -49,6 +50,7 @@ class Campaigns(Connection):
             {"campaign": campaign, **matcher.sql_params()},
         )
 
+    @unit
     def campaign_engagement(self, campaign: str) -> pd.DataFrame:
         """Per account: how many campaign posts and the newest one."""
         return self.con.execute(
@@ -58,13 +60,18 @@ class Campaigns(Connection):
             [campaign],
         ).df()
 
+    @unit
     def campaign_texts(self, campaign: str) -> pd.DataFrame:
-        """Per account, the texts of its campaign posts (a repost contributes the original's)."""
+        """Per account, the texts of its campaign posts (a repost contributes the
+        original's) and, parallel to them, the posts' URLs (``urls``), newest first."""
         return self.con.execute(
             "SELECT p.account_id,"
             " coalesce(list(coalesce(nullif(p.text, ''), o.text) ORDER BY p.created_at DESC)"
             "   FILTER (WHERE coalesce(nullif(p.text, ''), o.text) IS NOT NULL), [])::VARCHAR[]"
-            "   AS texts "
+            "   AS texts,"
+            " coalesce(list(coalesce(p.url, o.url, '') ORDER BY p.created_at DESC)"
+            "   FILTER (WHERE coalesce(nullif(p.text, ''), o.text) IS NOT NULL), [])::VARCHAR[]"
+            "   AS urls "
             "FROM campaign_posts c JOIN posts p ON p.post_id = c.post_id "
             "LEFT JOIN posts o ON o.post_id = p.repost_of "
             "WHERE c.campaign = ? GROUP BY p.account_id ORDER BY p.account_id",
@@ -72,17 +79,31 @@ class Campaigns(Connection):
         ).df()
 
     def write_account_campaign(self, campaign: str, df: pd.DataFrame) -> int:
-        """Replace the campaign's stance/engagement rows with ``df``; returns the row count."""
-        cols = ["account_id", "stance", "stance_score", "campaign_posts", "last_post_at"]
+        """Replace the campaign's stance/engagement rows with ``df`` (optional columns
+        ``stance_post_url``, ``stance_evidence``: the post that decided the stance);
+        returns the row count."""
+        cols = [
+            "account_id",
+            "stance",
+            "stance_score",
+            "campaign_posts",
+            "last_post_at",
+            "stance_post_url",
+            "stance_evidence",
+        ]
         frame = df.reindex(columns=cols).copy()
         frame["last_post_at"] = pd.to_datetime(frame["last_post_at"], utc=True)
+        for c in ("stance_post_url", "stance_evidence"):
+            frame[c] = frame[c].astype("object").where(frame[c].notna(), None)
         with self.transaction() as con, self._registered("_account_campaign_df", frame):
             con.execute("DELETE FROM account_campaign WHERE campaign = ?", [campaign])
             con.execute(
                 "INSERT INTO account_campaign "
-                "(campaign, account_id, stance, stance_score, campaign_posts, last_post_at) "
+                "(campaign, account_id, stance, stance_score, campaign_posts, last_post_at,"
+                " stance_post_url, stance_evidence) "
                 "SELECT ?, account_id, stance, stance_score::DOUBLE, campaign_posts::BIGINT,"
-                " last_post_at::TIMESTAMPTZ FROM _account_campaign_df",
+                " last_post_at::TIMESTAMPTZ, stance_post_url::VARCHAR, stance_evidence::VARCHAR"
+                " FROM _account_campaign_df",
                 [campaign],
             )
         return len(frame)

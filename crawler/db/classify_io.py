@@ -1,4 +1,8 @@
-"""What the classifier reads (profiles with recent post texts) and writes back."""
+"""What the classifier reads (profiles with recent post texts) and writes back.
+
+An organizer's correction (:mod:`crawler.db.overrides`) wins: after every write the
+corrected fields are copied back over the classifier's values, in the same transaction.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ import json
 
 import pandas as pd
 
-from crawler.db.connection import Connection, now, sql
+from crawler.db.connection import now, sql, unit
+from crawler.db.overrides import Overrides
 
 _WRITTEN = (
     "account_id",
@@ -14,6 +19,7 @@ _WRITTEN = (
     "org_type",
     "language",
     "country",
+    "scope",
     "role_confidence",
     "country_confidence",
     "class_reasons",
@@ -22,7 +28,8 @@ _WRITTEN = (
 )
 
 
-class ClassifyIO(Connection):
+class ClassifyIO(Overrides):
+    @unit
     def accounts_for_classification(self, only_new: bool = True) -> pd.DataFrame:
         """Profiles plus up to 20 most recent post texts, for ``nlp.classify``.
 
@@ -30,7 +37,8 @@ class ClassifyIO(Connection):
         """
         df = self.con.execute(sql("accounts_for_classification"), {"only_new": only_new}).df()
         df["fields"] = [json.loads(f) if isinstance(f, str) and f else [] for f in df["fields"]]
-        df["labels"] = [list(v) if v is not None else [] for v in df["labels"]]
+        # NULL lists arrive as None or pandas' NA, depending on the column's other rows
+        df["labels"] = [[] if v is None or v is pd.NA else list(v) for v in df["labels"]]
         df["posts"] = [list(v) for v in df["posts"]]
         df["post_langs"] = [list(v) for v in df["post_langs"]]
         return df
@@ -48,12 +56,12 @@ class ClassifyIO(Connection):
         frame["is_bot"] = frame["is_bot"].astype("boolean").fillna(False).astype(bool)
         stamped = pd.to_datetime(frame["classified_at"], utc=True).astype("datetime64[us, UTC]")
         frame["classified_at"] = stamped.fillna(pd.Timestamp(now()).as_unit("us"))
-        for c in ("role", "org_type", "language", "country", "class_reasons"):
+        for c in ("role", "org_type", "language", "country", "scope", "class_reasons"):
             frame[c] = frame[c].astype("object").where(frame[c].notna(), None)
         with self.transaction(), self._registered("_classified_df", frame):
-            return self._changed(
+            changed = self._changed(
                 "UPDATE accounts SET role = d.role, org_type = d.org_type,"
-                " language = d.language, country = d.country,"
+                " language = d.language, country = d.country, scope = d.scope,"
                 " role_confidence = d.role_confidence::DOUBLE,"
                 " country_confidence = d.country_confidence::DOUBLE,"
                 " class_reasons = d.class_reasons,"
@@ -61,3 +69,5 @@ class ClassifyIO(Connection):
                 " classified_at = d.classified_at::TIMESTAMPTZ "
                 "FROM _classified_df d WHERE accounts.account_id = d.account_id"
             )
+            self._apply_overrides()
+            return changed

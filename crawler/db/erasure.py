@@ -10,11 +10,12 @@ DID...) into keys is the app's job (:mod:`crawler.app.forget`).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
 from crawler.core.vocab import PLATFORMS
-from crawler.db.connection import Connection, now, sql, utc
+from crawler.db.connection import Connection, now, sql, unit, utc
 
 
 def normalise_key(key: str) -> str:
@@ -49,8 +50,86 @@ _ACCOUNT_DELETES: tuple[tuple[str, str], ...] = (
     ("posts", "DELETE FROM posts WHERE account_id = ANY($ids::VARCHAR[])"),
     ("leads", "DELETE FROM leads WHERE account_id = ANY($ids::VARCHAR[])"),
     ("account_campaign", "DELETE FROM account_campaign WHERE account_id = ANY($ids::VARCHAR[])"),
+    ("overrides", "DELETE FROM overrides WHERE account_id = ANY($ids::VARCHAR[])"),
     ("accounts", "DELETE FROM accounts WHERE account_id = ANY($ids::VARCHAR[])"),
 )
+
+# Other posts' references to an erased account: reply_to / repost_of / quote_of ids of its
+# posts (stored or not: ids embed the account's URI or DID), reply_to_ref refs that
+# resolve to them. $posts: its stored post ids; $refpat: a regex of ids that embed it.
+_REFERENCES = (
+    "UPDATE posts SET"
+    " reply_to = CASE WHEN reply_to = ANY($posts::VARCHAR[])"
+    " OR regexp_matches(reply_to, $refpat) THEN NULL ELSE reply_to END,"
+    " repost_of = CASE WHEN repost_of = ANY($posts::VARCHAR[])"
+    " OR regexp_matches(repost_of, $refpat) THEN NULL ELSE repost_of END,"
+    " quote_of = CASE WHEN quote_of = ANY($posts::VARCHAR[])"
+    " OR regexp_matches(quote_of, $refpat) THEN NULL ELSE quote_of END,"
+    " reply_to_ref = CASE WHEN reply_to_ref IN"
+    " (SELECT ref FROM refs WHERE target_id = ANY($posts::VARCHAR[]))"
+    " THEN NULL ELSE reply_to_ref END"
+    " WHERE reply_to = ANY($posts::VARCHAR[]) OR regexp_matches(reply_to, $refpat)"
+    " OR repost_of = ANY($posts::VARCHAR[]) OR regexp_matches(repost_of, $refpat)"
+    " OR quote_of = ANY($posts::VARCHAR[]) OR regexp_matches(quote_of, $refpat)"
+    " OR reply_to_ref IN (SELECT ref FROM refs WHERE target_id = ANY($posts::VARCHAR[]))"
+)
+REDACTED = "[erased]"
+# the account's handle, profile URL and URI in other posts' texts and links, and in bios
+_REDACT_POSTS = (
+    "UPDATE posts SET text = regexp_replace(text, $pat, $repl, 'gi'),"
+    " links = list_filter(links, lambda u: NOT regexp_matches(u, $pat, 'i'))"
+    " WHERE regexp_matches(text, $pat, 'i')"
+    " OR list_bool_or(list_transform(links, lambda u: regexp_matches(u, $pat, 'i')))"
+)
+_REDACT_BIOS = (
+    "UPDATE accounts SET bio = regexp_replace(bio, $pat, $repl, 'gi')"
+    " WHERE regexp_matches(bio, $pat, 'i')"
+)
+# the short form ``@user`` of a Mastodon handle, only in posts that mention the account
+_REDACT_SHORT = (
+    "UPDATE posts SET text = regexp_replace(text, $pat, $repl, 'gi')"
+    " WHERE regexp_matches(text, $pat, 'i')"
+    " AND list_has_any(list_transform(mentions, lambda h: lower(h)), $handles::VARCHAR[])"
+)
+# before a match: start or a character that cannot continue a handle; after it: end or
+# such a character (a final '.' ends a sentence, '.org' continues a host name)
+_NOTHING = r"[^\s\S]"  # a regex that matches nothing, not even ""
+_BEFORE = r"(^|[^\w.@-])"
+_AFTER = r"(\.?(?:[^\w@.-]|$))"
+
+
+def _alternation(values: Sequence[str]) -> str:
+    return "|".join(re.escape(v) for v in sorted(set(values), key=len, reverse=True) if v)
+
+
+def reference_pattern(ids: Sequence[str]) -> str:
+    """A regex of post ids that embed one of these account ids (``mastodon:URI/...``,
+    ``bluesky:at://DID/...``); matches nothing for no ids."""
+    prefixes = []
+    for account_id in ids:
+        platform, _, key = account_id.partition(":")
+        if not key:
+            continue
+        prefixes.append(f"bluesky:at://{key}" if platform == "bluesky" else account_id)
+    alt = _alternation(prefixes)
+    return f"^(?:{alt})(?:/|$)" if alt else _NOTHING
+
+
+def redaction_patterns(
+    ids: Sequence[str], handles: Sequence[str], urls: Sequence[str]
+) -> tuple[str, str]:
+    """(full, short) regexes for :data:`_REDACT_POSTS` and :data:`_REDACT_SHORT`: the
+    handles with or without '@', profile URLs, Mastodon actor URIs and DIDs; the short
+    ``@user`` form of Mastodon handles. Group 1 and the last group keep the boundaries."""
+    full = [h.lstrip("@") for h in handles] + list(urls)
+    full += [i.partition(":")[2] for i in ids if ":" in i]
+    short = [h.lstrip("@").split("@")[0] for h in handles if "@" in h.lstrip("@")]
+    alt_full, alt_short = _alternation(full), _alternation(short)
+    return (
+        f"{_BEFORE}@?(?:{alt_full}){_AFTER}" if alt_full else _NOTHING,
+        f"{_BEFORE}@(?:{alt_short}){_AFTER}" if alt_short else _NOTHING,
+    )
+
 
 _OLD_POSTS = "(SELECT post_id FROM posts WHERE created_at < $cutoff)"
 _GONE_ACCOUNTS = (
@@ -85,16 +164,19 @@ class Erasure(Connection):
 
     def _forgotten_hashes(self) -> set[str]:
         if self._forgotten is None:
-            rows = self.con.execute("SELECT key_hash FROM forgotten").fetchall()
+            with self.session() as con:
+                rows = con.execute("SELECT key_hash FROM forgotten").fetchall()
             self._forgotten = {r[0] for r in rows}
         return self._forgotten
 
     def _opted_out_hashes(self) -> set[str]:
         if self._opted_out is None:
-            rows = self.con.execute("SELECT key_hash FROM opted_out").fetchall()
+            with self.session() as con:
+                rows = con.execute("SELECT key_hash FROM opted_out").fetchall()
             self._opted_out = {r[0] for r in rows}
         return self._opted_out
 
+    @unit
     def record_opt_out(self, account_id: str, handle: str | None, reason: str) -> None:
         hashes = [self.forget_hash(k) for k in (account_id, handle) if k]
         self.con.execute(
@@ -111,7 +193,8 @@ class Erasure(Connection):
         known = self._opted_out_hashes()
         if not known.intersection(hashes):
             return False
-        self.con.execute("DELETE FROM opted_out WHERE key_hash = ANY(?::VARCHAR[])", [hashes])
+        with self.session() as con:
+            con.execute("DELETE FROM opted_out WHERE key_hash = ANY(?::VARCHAR[])", [hashes])
         known.difference_update(hashes)
         return True
 
@@ -126,8 +209,41 @@ class Erasure(Connection):
         keys = [account_id] + ([handle] if handle else [])
         return any(self.forget_hash(k) in hashes for k in keys if k)
 
+    def _clear_references(self, ids: list[str], handles: list[str]) -> dict[str, int]:
+        """Other posts' references to these accounts' posts, and their handles, profile
+        URLs and URIs in other posts' texts, links and bios (before the posts go)."""
+        if not ids and not handles:
+            return {}
+        with self.session() as con:
+            posts = [
+                str(r[0])
+                for r in con.execute(
+                    "SELECT post_id FROM posts WHERE account_id = ANY(?::VARCHAR[])", [ids]
+                ).fetchall()
+            ]
+            urls = [
+                str(r[0])
+                for r in con.execute(
+                    "SELECT url FROM accounts WHERE account_id = ANY(?::VARCHAR[])"
+                    " AND url IS NOT NULL",
+                    [ids],
+                ).fetchall()
+            ]
+        full, short = redaction_patterns(ids, handles, urls)
+        repl = "\\1" + REDACTED + "\\2"
+        lh = sorted({normalise_key(h) for h in handles if h})
+        return {
+            "references": self._changed(
+                _REFERENCES, {"posts": posts, "refpat": reference_pattern(ids)}
+            ),
+            # full forms first: a profile URL holds the short form ("/@user")
+            "redacted": self._changed(_REDACT_POSTS, {"pat": full, "repl": repl})
+            + self._changed(_REDACT_SHORT, {"pat": short, "repl": repl, "handles": lh}),
+            "bios_redacted": self._changed(_REDACT_BIOS, {"pat": full, "repl": repl}),
+        }
+
     def _delete_accounts(self, ids: list[str], handles: list[str]) -> dict[str, int]:
-        counts: dict[str, int] = {}
+        counts: dict[str, int] = self._clear_references(ids, handles)
         params = {"ids": ids, "handles": [normalise_key(h) for h in handles]}
         for table, statement in _ACCOUNT_DELETES:
             used = {k: v for k, v in params.items() if f"${k}" in statement}
@@ -160,6 +276,7 @@ class Erasure(Connection):
             {"handles": lh},
         )
 
+    @unit
     def forget(self, keys: str | Sequence[str], *, urls: Sequence[str] = ()) -> dict[str, int]:
         """Erase accounts everywhere and keep only salted hashes so they are never collected.
 
@@ -193,6 +310,7 @@ class Erasure(Connection):
         self._forgotten = None
         return counts
 
+    @unit
     def delete_account_data(self, account_id: str) -> dict[str, int]:
         """Delete everything stored about one account (e.g. deleted on Bluesky), no hash."""
         rows = self.con.execute(

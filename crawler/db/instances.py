@@ -8,7 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from crawler.db.connection import Connection, utc
+from crawler.db.connection import Connection, unit, utc
 from crawler.db.loads import arrow_batch
 
 _TS = pa.timestamp("us", tz="UTC")
@@ -30,6 +30,7 @@ INSTANCE_BATCH_SCHEMA = pa.schema(
 
 
 class Instances(Connection):
+    @unit
     def load_instances(self) -> list[dict[str, Any]]:
         """Every row of ``instances`` (``restricted_tags`` as a dict, times aware UTC)."""
         rows = self.con.execute(
@@ -52,6 +53,7 @@ class Instances(Connection):
             out.append(rec)
         return out
 
+    @unit
     def save_instances(self, rows: Sequence[dict[str, Any]]) -> int:
         """Upsert instance records (one Arrow batch); ``first_seen_at`` is kept once set."""
         if not rows:

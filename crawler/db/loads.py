@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 
 from crawler.core.items import AccountItem, InteractionItem, PostItem
-from crawler.db.connection import Connection, now, utc
+from crawler.db.connection import Connection, now, unit, utc
 
 _TS = pa.timestamp("us", tz="UTC")
 _STRS = pa.list_(pa.string())
@@ -263,6 +263,9 @@ class Loads(Connection):
                 "  i.dst_account_id = b.dst_account_id"
                 "  OR lower(i.dst_handle) = lower(b.dst_handle)"
                 "  OR i.dst_ref = b.dst_ref"
+                # another server's local id of a target already resolved (the same
+                # status read through two instances, or read again after a resume)
+                "  OR i.dst_account_id = (SELECT r.target_id FROM refs r WHERE r.ref = b.dst_ref)"
                 "  OR (b.dst_account_id IS NULL AND b.dst_handle IS NULL AND b.dst_ref IS NULL"
                 "      AND i.dst_account_id IS NULL AND i.dst_handle IS NULL"
                 "      AND i.dst_ref IS NULL)))"
@@ -271,22 +274,37 @@ class Loads(Connection):
     def resolve_refs(self) -> int:
         """Resolve server-local references; returns how many rows were updated."""
         with self.transaction():
-            return self._changed(
-                "UPDATE posts SET reply_to = r.target_id FROM refs r "
-                "WHERE posts.reply_to IS NULL AND posts.reply_to_ref = r.ref"
-            ) + self._changed(
-                "UPDATE interactions SET dst_account_id = m.target FROM ("
-                " SELECT i.rowid AS rid, coalesce(r.target_id, h.account_id) AS target"
-                " FROM interactions i"
-                " LEFT JOIN refs r ON r.ref = i.dst_ref"
-                " LEFT JOIN (SELECT lower(handle) AS lh, min(account_id) AS account_id"
-                "            FROM accounts GROUP BY lower(handle)) h"
-                "   ON h.lh = lower(i.dst_handle)"
-                " WHERE i.dst_account_id IS NULL"
-                "   AND coalesce(r.target_id, h.account_id) IS NOT NULL) m "
-                "WHERE interactions.rowid = m.rid"
+            return (
+                self._changed(
+                    "UPDATE posts SET reply_to = r.target_id FROM refs r "
+                    "WHERE posts.reply_to IS NULL AND posts.reply_to_ref = r.ref"
+                )
+                + self._changed(
+                    "UPDATE interactions SET dst_account_id = m.target FROM ("
+                    " SELECT i.rowid AS rid, coalesce(r.target_id, h.account_id) AS target"
+                    " FROM interactions i"
+                    " LEFT JOIN refs r ON r.ref = i.dst_ref"
+                    " LEFT JOIN (SELECT lower(handle) AS lh, min(account_id) AS account_id"
+                    "            FROM accounts GROUP BY lower(handle)) h"
+                    "   ON h.lh = lower(i.dst_handle)"
+                    " WHERE i.dst_account_id IS NULL"
+                    "   AND coalesce(r.target_id, h.account_id) IS NOT NULL) m "
+                    "WHERE interactions.rowid = m.rid"
+                )
+                + self._dedupe_resolved()
             )
 
+    def _dedupe_resolved(self) -> int:
+        """One row per interaction once targets are resolved: the same interaction read
+        through two servers (each with its own local ids) resolves to the same target."""
+        return self._changed(
+            "DELETE FROM interactions WHERE rowid IN (SELECT rid FROM ("
+            " SELECT rowid AS rid, row_number() OVER (PARTITION BY src_account_id, kind,"
+            "  post_id, dst_account_id ORDER BY created_at, rowid) AS n"
+            " FROM interactions WHERE dst_account_id IS NOT NULL) WHERE n > 1)"
+        )
+
+    @unit
     def known_handles(self, handles: Sequence[str]) -> set[str]:
         """Which of these handles (compared in lower case) belong to stored accounts."""
         lh = sorted({h.lower() for h in handles if h})

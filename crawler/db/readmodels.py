@@ -25,9 +25,21 @@ LEADS_COLUMNS: tuple[str, ...] = (
 _INSERT_LEADS = f"INSERT INTO leads ({', '.join(LEADS_COLUMNS)}) "
 
 
+def _df(db: Connection, statement: str, params: object = None) -> pd.DataFrame:
+    """The statement's result as a DataFrame, read in one unit of work."""
+    with db.session() as con:
+        return con.execute(statement, params).df()
+
+
+def _rows(db: Connection, statement: str, params: object = None) -> list[tuple[Any, ...]]:
+    with db.session() as con:
+        return con.execute(statement, params).fetchall()
+
+
 def create_views(db: Connection) -> None:
     """Create or replace the analyst views (``sql/views.sql``)."""
-    db.con.execute(sql("views"))
+    with db.session() as con:
+        con.execute(sql("views"))
 
 
 def replace_leads(
@@ -41,25 +53,27 @@ def replace_leads(
     (``countries``: the parallel lists of ``sql/campaign_countries.sql``) and its
     ``leads`` (``sql/ranking.sql`` with ``ranking_params``), then the views. Returns the
     new leads ordered by ``type_order``, then rank."""
-    with db.transaction() as con:
+    with db.session(), db.transaction() as con:
         con.execute("DELETE FROM campaign_countries WHERE campaign = ?", [campaign])
         con.execute(sql("campaign_countries"), {"campaign": campaign, **countries})
         con.execute("DELETE FROM leads WHERE campaign = ?", [campaign])
         con.execute(_INSERT_LEADS + sql("ranking"), list(ranking_params))
         create_views(db)
-    return db.con.execute(
+    return _df(
+        db,
         "SELECT * FROM leads WHERE campaign = $campaign"
         " ORDER BY list_position($types, lead_type), rank",
         {"campaign": campaign, "types": list(type_order)},
-    ).df()
+    )
 
 
 def campaign_leads(db: Connection, campaign: str) -> pd.DataFrame:
     """Every stored column of the campaign's leads, by lead type, rank and account."""
-    return db.con.execute(
+    return _df(
+        db,
         'SELECT * FROM leads WHERE campaign = ? ORDER BY lead_type, "rank", account_id',
         [campaign],
-    ).df()
+    )
 
 
 def select_leads(
@@ -70,16 +84,18 @@ def select_leads(
     country: str | None,
     limit: int | None,
     types: Sequence[str],
+    scope: str | None = None,
 ) -> pd.DataFrame:
     """``sql/select_leads.sql``: the export columns of the campaign's ranked leads."""
     params = {
         "campaign": campaign,
         "lead_type": lead_type,
         "country": country,
+        "scope": scope,
         "limit": limit,
         "types": list(types),
     }
-    return db.con.execute(sql("select_leads"), params).df().reset_index(drop=True)
+    return _df(db, sql("select_leads"), params).reset_index(drop=True)
 
 
 def last_run(db: Connection, campaign: str) -> dict[str, Any] | None:
@@ -89,16 +105,17 @@ def last_run(db: Connection, campaign: str) -> dict[str, Any] | None:
 
 def _first_row(db: Connection, statement: str, params: dict[str, Any]) -> dict[str, Any] | None:
     # fetchall, not fetchone: never leave an unfinished result on the shared connection
-    cur = db.con.execute(statement, params)
-    rows = cur.fetchall()
-    names = [d[0] for d in cur.description or []]
+    with db.session() as con:
+        cur = con.execute(statement, params)
+        rows = cur.fetchall()
+        names = [d[0] for d in cur.description or []]
     return dict(zip(names, rows[0], strict=True)) if rows else None
 
 
 def campaign_posts_per_day(db: Connection, campaign: str, tags: Sequence[str]) -> pd.DataFrame:
     """Columns day, platform, posts (``sql/report_posts_per_day.sql``)."""
     params = {"campaign": campaign, "tags": list(tags)}
-    return db.con.execute(sql("report_posts_per_day"), params).df()
+    return _df(db, sql("report_posts_per_day"), params)
 
 
 def campaign_post_totals(db: Connection, campaign: str, tags: Sequence[str]) -> dict[str, Any]:
@@ -111,34 +128,34 @@ def campaign_post_totals(db: Connection, campaign: str, tags: Sequence[str]) -> 
 def role_mix(db: Connection, campaign: str, tags: Sequence[str]) -> pd.DataFrame:
     """Columns role, accounts, bots (``sql/report_role_mix.sql``)."""
     params = {"campaign": campaign, "tags": list(tags)}
-    return db.con.execute(sql("report_role_mix"), params).df()
+    return _df(db, sql("report_role_mix"), params)
 
 
 def supporters_by_country(db: Connection, campaign: str) -> list[tuple[str, int]]:
     """(country as stored, upper case; supporting accounts) pairs."""
-    rows = db.con.execute(sql("report_supporters_by_country"), {"campaign": campaign}).fetchall()
+    rows = _rows(db, sql("report_supporters_by_country"), {"campaign": campaign})
     return [(str(cc), int(n)) for cc, n in rows]
 
 
 def forgotten_count(db: Connection) -> int:
     """How many salted hashes of erased accounts are kept."""
-    rows = db.con.execute("SELECT count(*) FROM forgotten").fetchall()
+    rows = _rows(db, "SELECT count(*) FROM forgotten")
     return int(rows[0][0]) if rows else 0
 
 
 def oldest_post(db: Connection) -> Any:
     """The creation time of the oldest stored post (UTC wall time), or None."""
-    rows = db.con.execute("SELECT timezone('UTC', min(created_at)) FROM posts").fetchall()
+    rows = _rows(db, "SELECT timezone('UTC', min(created_at)) FROM posts")
     return rows[0][0] if rows else None
 
 
 def collected_per_platform(db: Connection) -> list[tuple[str, int, int]]:
     """(platform, accounts, posts) stored (``sql/collected_per_platform.sql``)."""
-    rows = db.con.execute(sql("collected_per_platform")).fetchall()
+    rows = _rows(db, sql("collected_per_platform"))
     return [(str(p), int(a), int(n)) for p, a, n in rows]
 
 
 def lead_counts_by_country(db: Connection, campaign: str) -> list[tuple[str | None, str, int]]:
     """(country or None, lead type, leads) of the campaign."""
-    rows = db.con.execute(sql("lead_counts_by_country"), {"campaign": campaign}).fetchall()
+    rows = _rows(db, sql("lead_counts_by_country"), {"campaign": campaign})
     return [(None if c is None else str(c), str(t), int(n)) for c, t, n in rows]

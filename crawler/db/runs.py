@@ -8,10 +8,11 @@ from typing import Any
 
 import pandas as pd
 
-from crawler.db.connection import Connection, now
+from crawler.db.connection import Connection, now, unit
 
 
 class Runs(Connection):
+    @unit
     def start_run(self, campaign: str) -> str:
         run_id = uuid.uuid4().hex
         self.con.execute(
@@ -20,6 +21,7 @@ class Runs(Connection):
         )
         return run_id
 
+    @unit
     def finish_run(
         self,
         run_id: str,
@@ -45,6 +47,7 @@ class Runs(Connection):
             ],
         )
 
+    @unit
     def last_runs(self, campaign: str, n: int = 10) -> pd.DataFrame:
         """The campaign's ``n`` most recent runs, newest first."""
         return self.con.execute(
@@ -52,6 +55,7 @@ class Runs(Connection):
             [campaign, n],
         ).df()
 
+    @unit
     def new_since_run_start(self, run_id: str) -> tuple[int, int]:
         """(posts, accounts) first stored since the run started and still stored: what a
         run added, net of what the consent filter removed again in the same run."""
@@ -71,12 +75,14 @@ class Runs(Connection):
             [now(), campaign],
         )
 
+    @unit
     def get_cursor(self, source: str, key: str) -> str | None:
         row = self.con.execute(
             "SELECT value FROM cursors WHERE source = ? AND key = ?", [source, key]
         ).fetchone()
         return None if row is None else row[0]
 
+    @unit
     def set_cursor(self, source: str, key: str, value: str) -> None:
         self.con.execute(
             "INSERT INTO cursors VALUES (?, ?, ?, ?) ON CONFLICT (source, key) "

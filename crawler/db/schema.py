@@ -200,6 +200,23 @@ MIGRATIONS: list[tuple[int, str]] = [
         ALTER TABLE leads ADD COLUMN IF NOT EXISTS handles VARCHAR[];
         """,
     ),
+    (
+        4,
+        """
+        -- an organizer's corrections of the classifier (field: role, org_type, country,
+        -- scope); they win over the classifier everywhere and survive every crawl
+        CREATE TABLE IF NOT EXISTS overrides (
+            account_id VARCHAR NOT NULL,
+            field      VARCHAR NOT NULL,
+            value      VARCHAR,
+            updated_at TIMESTAMPTZ,
+            PRIMARY KEY (account_id, field)
+        );
+        -- the campaign post that decided an account's stance, quoted in the lead reasons
+        ALTER TABLE account_campaign ADD COLUMN IF NOT EXISTS stance_post_url VARCHAR;
+        ALTER TABLE account_campaign ADD COLUMN IF NOT EXISTS stance_evidence VARCHAR;
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

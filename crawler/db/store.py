@@ -5,7 +5,8 @@
 :mod:`~crawler.db.loads` (keyed Arrow-batch upserts of items), :mod:`~crawler.db.runs`
 (runs and cursors), :mod:`~crawler.db.instances` (the Mastodon instance registry),
 :mod:`~crawler.db.campaigns` (campaign posts, texts, engagement, stance rows),
-:mod:`~crawler.db.classify_io` (classifier input and output) and
+:mod:`~crawler.db.classify_io` (classifier input and output),
+:mod:`~crawler.db.overrides` (organizers' corrections) and
 :mod:`~crawler.db.erasure` (forget, opt-outs, deleted posts, retention). Read models
 for ranking, exports, the report and the CLI summaries are functions of a store in
 :mod:`~crawler.db.readmodels`.
@@ -15,7 +16,13 @@ from __future__ import annotations
 
 from crawler.db.campaigns import Campaigns
 from crawler.db.classify_io import ClassifyIO
-from crawler.db.connection import Connection, StorageError
+from crawler.db.connection import (
+    SNAPSHOT_EVERY,
+    Connection,
+    DatabaseBusy,
+    StorageError,
+    snapshot_path,
+)
 from crawler.db.erasure import Erasure, normalise_key
 from crawler.db.instances import INSTANCE_BATCH_SCHEMA, Instances
 from crawler.db.loads import (
@@ -27,6 +34,7 @@ from crawler.db.loads import (
     REF_PREFIX,
     Loads,
 )
+from crawler.db.overrides import OVERRIDE_FIELDS, Overrides
 from crawler.db.runs import Runs
 
 __all__ = [
@@ -34,14 +42,18 @@ __all__ = [
     "CLASSIFICATION_COLUMNS",
     "INSTANCE_BATCH_SCHEMA",
     "INTERACTION_BATCH_SCHEMA",
+    "OVERRIDE_FIELDS",
     "POST_BATCH_SCHEMA",
     "REF_BATCH_SCHEMA",
     "REF_PREFIX",
+    "SNAPSHOT_EVERY",
+    "DatabaseBusy",
     "StorageError",
     "Store",
     "normalise_key",
+    "snapshot_path",
 ]
 
 
-class Store(Loads, Runs, Instances, Campaigns, ClassifyIO, Erasure, Connection):
+class Store(Loads, Runs, Instances, Campaigns, ClassifyIO, Overrides, Erasure, Connection):
     """One DuckDB database file holding everything eci-scout collects and derives."""

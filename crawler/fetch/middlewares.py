@@ -34,6 +34,12 @@ moved onto our clock by the response's ``Date`` header before it is trusted
 ``Retry-After`` (or the reset) and goes back to the scheduler through Scrapy's
 ``get_retry_request`` (``retry/*`` stats, at most ``SCOUT_429_RETRIES`` times).
 
+Other retries (5xx and timeouts through Scrapy's ``RetryMiddleware``, broken bodies
+through the spider) back off: a retried request holds its host's slot for
+``SCOUT_RETRY_BACKOFF * 2**(n-1)`` seconds first (``scout/retries``). On shutdown
+(SIGTERM, Ctrl-C) :func:`release_held_slots` fails the requests waiting in held slots,
+so the engine closes at once instead of waiting for a reset.
+
 Every default is in :mod:`crawler.fetch.settings`; the middleware reads the settings.
 """
 
@@ -49,6 +55,7 @@ from scrapy import Request, signals
 from scrapy.core.downloader import Slot
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.httpobj import urlparse_cached
@@ -68,6 +75,30 @@ logger = logging.getLogger(__name__)
 # the shortest hold or spacing worth setting on a download slot
 _TICK = 0.05
 _WAIT_STATS = {"api": "scout/ratelimit/budget_waits", "paging": "scout/ratelimit/paging_waits"}
+_MAX_BACKOFF = 30.0  # the longest pause before one retry
+
+
+class ShutdownRequest(IgnoreRequest):
+    """A request dropped because the crawl is shutting down (not an error)."""
+
+
+def release_held_slots(crawler: Crawler) -> int:
+    """Fail every request waiting in a download slot (held for a rate-limit reset or a
+    back-off) so a shutting-down engine need not wait for them; returns how many.
+    Call in the reactor thread. Requests in flight finish (or time out) as usual."""
+    engine = crawler.engine
+    if engine is None:
+        return 0
+    dropped = 0
+    for slot in list(engine.downloader.slots.values()):
+        if slot.latercall is not None:
+            slot.latercall.cancel()
+            slot.latercall = None
+        while slot.queue:
+            _request, waiting = slot.queue.popleft()
+            waiting.errback(ShutdownRequest("shutdown"))
+            dropped += 1
+    return dropped
 
 
 def _whole_seconds(headers: Mapping[Any, Any]) -> bool:
@@ -89,6 +120,8 @@ class RateLimitMiddleware:
         self.paging_window = settings.getfloat("SCOUT_PAGING_WINDOW")
         self.concurrency = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
         self.download_delay = settings.getfloat("DOWNLOAD_DELAY")
+        self.retry_backoff = settings.getfloat("SCOUT_RETRY_BACKOFF")
+        self.pauses: dict[str, float] = {}  # host -> end of a retry back-off (monotonic)
         self.opens: dict[str, float] = {}  # host -> when its held slot opens (monotonic)
         self.hosts: dict[str, HostBudget] = {}
         self.seen_limits: set[str] = set()  # hosts that announce a budget
@@ -201,6 +234,9 @@ class RateLimitMiddleware:
             self.stats.inc_value(_WAIT_STATS[why])
             self.stats.inc_value("scout/ratelimit/wait_ms", int((opens - clock) * 1000))
             logger.info("%s: holding for %.1f s (%s budget)", key, opens - clock, why)
+        pause = self.pauses.get(key, 0.0)
+        if pause > max(opens, clock):
+            opens = pause  # backing off before a retry
         self.opens[key] = opens
         slot.concurrency = 1 if alone else cap
         slot.jitter = 0.0
@@ -221,6 +257,12 @@ class RateLimitMiddleware:
         for b in budget.buckets(paging):
             b.inflight += 1
         request.meta["scout_budget"] = (key, paging)
+        retried = int(request.meta.get("retry_times", 0))
+        if retried and self.retry_backoff > 0:
+            # a retry (5xx, timeout, broken body, 429): give the host a breather first
+            pause = min(self.retry_backoff * 2 ** (retried - 1), _MAX_BACKOFF)
+            self.pauses[key] = max(self.pauses.get(key, 0.0), monotonic() + pause)
+            self.stats.inc_value("scout/retries")
         self.stats.inc_value("scout/ratelimit/requests")
         if paging:
             self.stats.inc_value("scout/ratelimit/paging_requests")

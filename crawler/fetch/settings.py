@@ -24,19 +24,30 @@ DOWNLOAD_DELAY = 0
 AUTOTHROTTLE_ENABLED = False
 DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
-RETRY_TIMES = 3
+# 5xx and timeouts: retried with a back-off (SCOUT_RETRY_BACKOFF), then the page is
+# skipped and counted (scout/pages_skipped); the next run continues from the page before
+RETRY_TIMES = 5
 # 429 is handled by the rate-limit middleware, which waits for the reset first
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy's RemoteControl runs Python sent to a local HTTP port and leaves token files
+# behind when a run is killed: never in an unattended crawler
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 # drops are expected (consent, duplicates across instances) and counted in the stats
 DEFAULT_DROPITEM_LOG_LEVEL = "DEBUG"
 
 # a progress line on the terminal during `scout crawl` (switches itself off elsewhere)
-EXTENSIONS = {"crawler.core.progress.ScrapyProgress": 500}
+EXTENSIONS = {
+    "crawler.core.progress.ScrapyProgress": 500,
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    "scrapy.extensions.telnet.TelnetConsole": None,
+}
 
 DOWNLOADER_MIDDLEWARES = {
+    # the address policy (crawler.core.net) on every request, redirect and response
+    "crawler.fetch.address.AddressPolicyMiddleware": 50,
     "crawler.fetch.middlewares.RateLimitMiddleware": 590,
 }
 # the item pipeline chain and the store extension come from the pipelines' own add-on,
@@ -53,6 +64,8 @@ SCOUT_RATELIMIT_RESERVE = 1
 SCOUT_RATELIMIT_MAX_WAIT = 900.0
 SCOUT_429_RETRIES = 5
 SCOUT_429_BACKOFF = 5.0
+# the pause before the n-th retry of a request: SCOUT_RETRY_BACKOFF * 2**(n-1) s, <= 30 s
+SCOUT_RETRY_BACKOFF = 0.5
 # Mastodon's unauthenticated paging throttle (config/initializers/rack_attack.rb),
 # assumed until a server shows its own; 0 assumes none
 SCOUT_PAGING_LIMIT = 300

@@ -93,15 +93,18 @@ class MastodonClient:
     # ------------------------------------------------------------------ raw calls
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """One API call. Mastodon.py's pacing gives up ("cannot pace") when the reset it
-        read has already passed, i.e. the window just rolled over: then ask again, a few
-        times at most."""
+        read has already passed, i.e. the window rolled over since the last answer (a
+        pause between calls longer than the window). It then refuses every call without
+        sending one, so its stale state never refreshes: forget the last call (a new
+        window starts with a full budget) and ask again, a few times at most."""
         for attempt in range(PACE_RETRIES):
             try:
                 return fn(*args, **kwargs)
             except MastodonRatelimitError:
                 if attempt == PACE_RETRIES - 1:
                     raise
-                time.sleep(0.5 * (attempt + 1))
+                self.api.ratelimit_lastcall = None  # type: ignore[assignment]  # next call re-reads
+                time.sleep(0.1 * attempt)
         raise AssertionError("unreachable")
 
     def search_statuses(self, query: str, *, max_pages: int = 5) -> Iterator[dict[str, Any]]:

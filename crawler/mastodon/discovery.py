@@ -7,20 +7,20 @@ are obeyed by Scrapy's ``RobotsTxtMiddleware``. Servers that restrict hashtag fe
 (401/403/422, or an empty list) are recorded per tag in the ``instances`` table
 (``crawler/db/schema.py`` migration 2) and skipped until they are checked again.
 
-Only public ``https`` servers are discovered, plus servers on the same host name as a
-configured instance (test networks on 127.0.0.1): a post cannot steer the crawler to
-loopback, private or link-local addresses.
+Only public ``https`` servers are discovered, plus loopback or private servers that
+``SCOUT_ALLOWED_HOSTS`` names (the address policy of :mod:`crawler.core.net`): a post
+cannot steer the crawler to loopback, private, link-local or metadata addresses.
 """
 
 from __future__ import annotations
 
-import ipaddress
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.core.net import base_url, host_key
+from crawler.core.net import base_url, host_class, host_key, url_refusal
 from crawler.core.protocols import InstanceStore
 
 # nodeinfo software names whose servers answer /api/v1/timelines/tag/:tag
@@ -49,26 +49,22 @@ RECHECK_AFTER = timedelta(hours=24)
 REFUSALS = frozenset({"401", "403", "422"})
 
 
-def _is_public_name(hostname: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(hostname.strip("[]"))
-    except ValueError:
-        name = hostname.rstrip(".").lower()
-        return "." in name and not name.endswith((".local", ".localhost", ".internal"))
-    return ip.is_global
-
-
-def may_crawl(base: str, configured: list[str]) -> bool:
-    """A discovered server may be crawled: public ``https``, or on the host name of a
-    configured instance (a loopback test network)."""
+def may_crawl(base: str, configured: Sequence[str] = ()) -> bool:
+    """A discovered server may be crawled: ``https`` on a public host, or any server the
+    address policy allows by name (``SCOUT_ALLOWED_HOSTS``: a test network, a
+    self-hosted instance); a configured instance passed the policy when the campaign was
+    read. Link-local and metadata addresses never."""
     parts = urlsplit(base)
-    hostname = (parts.hostname or "").lower()
-    if not hostname:
+    if url_refusal(base) is not None:
         return False
-    same_host = {(urlsplit(c).hostname or "").lower() for c in configured}
-    if hostname in same_host:
-        return parts.scheme in ("http", "https")
-    return parts.scheme == "https" and _is_public_name(hostname)
+    if base_url(base) in {base_url(c) for c in configured}:
+        return True
+    try:
+        public = host_class(parts.hostname or "") == "public"
+    except ValueError:
+        return False
+    # a public server discovered in posts: https only; a named private one as named
+    return parts.scheme == "https" or not public
 
 
 def nodeinfo_href(doc: Any, base: str) -> str | None:

@@ -16,6 +16,7 @@ from crawler.bluesky.parse import parse_profile
 from crawler.core.config import Campaign
 from crawler.core.items import AccountItem
 from tests.support.fixtures import FIXTURES_DIR, require
+from tests.support.net import allowed_hosts
 
 GOLDEN = FIXTURES_DIR / "bluesky" / "jetstream" / "golden_v1.jsonl"
 
@@ -29,16 +30,18 @@ NOISE = [f"did:plc:noise{i:020d}" for i in range(40)]
 
 
 def campaign() -> Campaign:
-    return Campaign.model_validate(
-        {
-            "campaign": {
-                "name": "Saubere Luft",
-                "hashtags": ["SaubereLuftJetzt", "ČistýVzduch"],
-                "keywords": ["clean air initiative"],
-            },
-            "bluesky": {"service": "http://127.0.0.1:9", "jetstream": "ws://127.0.0.1:9"},
-        }
-    )
+    # placeholders on loopback (never connected to), named for the address policy
+    with allowed_hosts("http://127.0.0.1:9"):
+        return Campaign.model_validate(
+            {
+                "campaign": {
+                    "name": "Saubere Luft",
+                    "hashtags": ["SaubereLuftJetzt", "ČistýVzduch"],
+                    "keywords": ["clean air initiative"],
+                },
+                "bluesky": {"service": "http://127.0.0.1:9", "jetstream": "ws://127.0.0.1:9"},
+            }
+        )
 
 
 # --------------------------------------------------------------------------- events

@@ -13,6 +13,7 @@ from crawler.app.ranking import WEIGHTS
 from crawler.core.config import Campaign
 from crawler.db import schema
 from crawler.db.store import Store
+from tests.support.net import allowed_hosts
 
 CAMPAIGN = "Clean Air for All"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -378,14 +379,16 @@ def make_campaign(**extra: Any) -> Campaign:
         "countries": ["DE", "FR", "PL", "IT", "ES", "NL", "SE"],
     }
     section.update(extra)
-    return Campaign.model_validate(
-        {
-            "campaign": section,
-            "mastodon": {"instances": ["http://127.0.0.1:8081"]},
-            "bluesky": {"service": "http://127.0.0.1:8082"},
-            "privacy": {"retention_days": 90},
-        }
-    )
+    # placeholders on loopback (never connected to), named for the address policy
+    with allowed_hosts("http://127.0.0.1:8081", "http://127.0.0.1:8082"):
+        return Campaign.model_validate(
+            {
+                "campaign": section,
+                "mastodon": {"instances": ["http://127.0.0.1:8081"]},
+                "bluesky": {"service": "http://127.0.0.1:8082"},
+                "privacy": {"retention_days": 90},
+            }
+        )
 
 
 def build_store(seed: int = 2026) -> Store:

@@ -35,8 +35,19 @@ cposts AS (
     WHERE c.campaign = params.campaign
 ),
 stances AS (
-    SELECT ac.account_id, ac.stance
+    SELECT ac.account_id, ac.stance, ac.stance_post_url, ac.stance_evidence
     FROM account_campaign ac, params WHERE ac.campaign = params.campaign
+),
+-- organizers' corrections win over the classifier (crawler/db/overrides.py)
+corrected AS (
+    SELECT account_id,
+           bool_or(field = 'role') AS has_role, max(value) FILTER (field = 'role') AS role,
+           bool_or(field = 'org_type') AS has_org_type,
+           max(value) FILTER (field = 'org_type') AS org_type,
+           bool_or(field = 'country') AS has_country,
+           max(value) FILTER (field = 'country') AS country,
+           bool_or(field = 'scope') AS has_scope, max(value) FILTER (field = 'scope') AS scope
+    FROM overrides GROUP BY account_id
 ),
 posters AS (
     SELECT account_id, count(*) AS n_posts, max(created_at) AS last_post_at,
@@ -57,15 +68,23 @@ edges AS (
 indeg AS (SELECT dst AS account_id, count(*) AS in_degree FROM edges GROUP BY dst),
 outdeg AS (SELECT src AS account_id, count(*) AS out_degree FROM edges GROUP BY src),
 cand AS (
-    SELECT a.account_id, a.platform, a.handle, a.display_name, a.url, a.role, a.org_type,
-           upper(a.country) AS country, a.language, a.country_confidence,
+    SELECT a.account_id, a.platform, a.handle, a.display_name, a.url,
+           CASE WHEN o.has_role THEN o.role ELSE a.role END AS role,
+           CASE WHEN o.has_org_type THEN o.org_type ELSE a.org_type END AS org_type,
+           upper(CASE WHEN o.has_country THEN o.country ELSE a.country END) AS country,
+           a.language,
+           CASE WHEN o.has_country THEN NULL ELSE a.country_confidence END
+             AS country_confidence,
+           coalesce(o.has_role OR o.has_org_type OR o.has_country OR o.has_scope, FALSE)
+             AS corrected,
            coalesce(a.is_bot, FALSE) AS is_bot,
            coalesce(a.followers_count, 0) AS followers,
            coalesce(po.n_posts, 0) AS n_posts, po.last_post_at,
            coalesce(po.engagement, 0) AS engagement,
            coalesce(ind.in_degree, 0) AS in_degree,
            coalesce(od.out_degree, 0) AS out_degree,
-           s.stance, a.scope,
+           s.stance, s.stance_post_url, s.stance_evidence,
+           CASE WHEN o.has_scope THEN o.scope ELSE a.scope END AS scope,
            -- share of candidates with fewer followers (1.0 = the most followed)
            percent_rank() OVER (ORDER BY coalesce(a.followers_count, 0)) AS followers_pct
     FROM accounts a
@@ -73,6 +92,7 @@ cand AS (
     LEFT JOIN indeg ind ON ind.account_id = a.account_id
     LEFT JOIN outdeg od ON od.account_id = a.account_id
     LEFT JOIN stances s ON s.account_id = a.account_id
+    LEFT JOIN corrected o ON o.account_id = a.account_id
     WHERE (po.account_id IS NOT NULL OR ind.account_id IS NOT NULL)
       AND s.stance IS DISTINCT FROM 'opposes'
 ),
@@ -90,7 +110,7 @@ typed AS (
            CASE
              WHEN c.is_bot THEN
                CASE WHEN NOT p.bots_never_volunteers AND c.role = 'individual'
-                         AND c.n_posts >= 1
+                         AND c.org_type IS NULL AND c.n_posts >= 1
                          AND coalesce(c.stance, 'neutral') IN ('supports', 'neutral')
                     THEN 'volunteer' END
              WHEN c.role IN ('politician', 'journalist', 'public_figure')
@@ -102,7 +122,8 @@ typed AS (
              WHEN c.org_type IN ('foundation', 'company') THEN 'sponsor'
              WHEN c.org_type IN ('ngo', 'union', 'association', 'party', 'academic', 'other')
                OR (c.role = 'organization' AND c.org_type IS NULL) THEN 'intermediary'
-             WHEN c.role = 'individual' AND c.n_posts >= 1
+             -- a volunteer is a private person: never a politician or a public body
+             WHEN c.role = 'individual' AND c.org_type IS NULL AND c.n_posts >= 1
                AND coalesce(c.stance, 'neutral') IN ('supports', 'neutral')
                THEN 'volunteer'
            END AS lead_type
@@ -190,7 +211,13 @@ SELECT
              END,
         CASE s.stance WHEN 'supports' THEN 'supports the campaign'
                       WHEN 'neutral' THEN 'neutral toward the campaign'
-                      ELSE 'stance not scored yet' END,
+                      ELSE 'stance not scored yet' END
+          || CASE WHEN s.stance IN ('supports', 'neutral') AND s.stance_evidence IS NOT NULL
+                  THEN ': "' || s.stance_evidence || '"'
+                       || coalesce(' (' || nullif(s.stance_post_url, '') || ')', '')
+                  ELSE '' END,
+        CASE WHEN s.scope IS NOT NULL THEN 'level: ' || s.scope END,
+        CASE WHEN s.corrected THEN 'classification corrected by an organizer' END,
         CASE WHEN s.threshold IS NULL THEN NULL
              WHEN p.has_signatures
              THEN s.country || ' has ' || format('{:,}', coalesce(s.signatures, 0))

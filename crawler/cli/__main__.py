@@ -1,0 +1,5 @@
+"""``python -m crawler.cli`` runs ``scout``."""
+
+from crawler.cli import main
+
+main()

@@ -1,0 +1,238 @@
+"""The commands of the crawl-and-rank job: crawl, live, leads, export, report, forget,
+correct, corrections."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from crawler.cli.base import (
+    DB_PATH,
+    CampaignArg,
+    CountryOpt,
+    DbOpt,
+    ScopeOpt,
+    TypeOpt,
+    app,
+    err,
+    load_campaign_file,
+    out,
+    setup_logging,
+    type_name,
+    writable,
+)
+from crawler.cli.printing import print_crawl_summary
+from crawler.core.errors import ScoutError, UserError
+from crawler.core.terminal import cell, markup_safe, plain
+from crawler.core.vocab import LEAD_TYPES
+
+
+@app.command()
+def crawl(
+    campaign: CampaignArg,
+    db: DbOpt = DB_PATH,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
+) -> None:
+    """One incremental run of every configured source, then classify and rank."""
+    from crawler.app.crawl import run_crawl
+    from crawler.app.summaries import reading
+
+    setup_logging(verbose)
+    cfg = load_campaign_file(campaign)
+    writable(db, "--db")
+    result = run_crawl(cfg, db, log_level="INFO" if verbose else "WARNING")
+    with reading(db) as store:
+        print_crawl_summary(result, store, cfg)
+    if result.status not in ("ok", "partial"):
+        raise typer.Exit(1)
+
+
+@app.command()
+def live(
+    campaign: CampaignArg,
+    db: DbOpt = DB_PATH,
+    duration: Annotated[
+        float | None,
+        typer.Option("--duration", "-d", min=1, help="Stop after this many seconds."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress.")] = False,
+) -> None:
+    """Follow the campaign live (Bluesky Jetstream, Mastodon hashtag streams) until
+    Ctrl-C, SIGTERM or --duration; then classify and rank as after a crawl."""
+    from crawler.app.live import run_live
+
+    setup_logging(verbose)
+    cfg = load_campaign_file(campaign)
+    writable(db, "--db")
+    result = run_live(cfg, db, duration=duration)
+    events = ", ".join(f"{k} {v:,} events" for k, v in result.events.items()) or "no events"
+    events = markup_safe(events)
+    out.print(
+        f"[bold]live run {result.run_id[:8]}[/bold] {result.status}: {events}; "
+        f"{result.posts_new} new posts, {result.accounts_new} new accounts, {result.leads} leads"
+    )
+    for failure in result.errors:  # may quote what a server sent
+        err.print(f"[yellow]warning:[/yellow] {markup_safe(failure)}")
+
+
+@app.command()
+def leads(
+    campaign: CampaignArg,
+    lead_type: TypeOpt = None,
+    country: CountryOpt = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Rows per lead type.")] = 20,
+    db: DbOpt = DB_PATH,
+    scope: ScopeOpt = None,
+) -> None:
+    """Ranked leads in the terminal."""
+    from crawler.app.export import select_leads
+    from crawler.app.summaries import reading
+
+    cfg = load_campaign_file(campaign)
+    with reading(db) as store:
+        df = select_leads(store, cfg.name, type_name(lead_type), country, limit, scope)
+    if df.empty:
+        shown = markup_safe(repr(cfg.name))
+        out.print(f"No leads for {shown} with these filters. Has `scout crawl` run?")
+        return
+    for t in LEAD_TYPES:
+        part = df[df["lead_type"] == t]
+        if part.empty:
+            continue
+        table = Table(title=cell(f"{t} leads"), title_justify="left", show_lines=False)
+        for col, just in (
+            ("rank", "right"),
+            ("score", "right"),
+            ("handle", "left"),
+            ("name", "left"),
+            ("cc", "left"),
+            ("why", "left"),
+        ):
+            table.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
+        for r in part.itertuples(index=False):
+            # names, handles and reasons come from the network: plain text, never markup
+            table.add_row(
+                str(r.rank),
+                f"{r.score:.3f}",
+                cell(r.handle),
+                cell(r.display_name or ""),
+                cell(r.country or "-"),
+                cell(r.reasons or ""),
+                end_section=False,
+            )
+        out.print(table)
+
+
+@app.command()
+def export(
+    campaign: CampaignArg,
+    out_path: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="FILE.csv, FILE.xlsx or FILE.parquet", dir_okay=False),
+    ],
+    lead_type: TypeOpt = None,
+    country: CountryOpt = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1)] = None,
+    db: DbOpt = DB_PATH,
+    scope: ScopeOpt = None,
+) -> None:
+    """Export ranked leads (CSV, XLSX or Parquet); spreadsheet formulas are neutralised."""
+    from crawler.app.export import export_leads, select_leads
+    from crawler.app.summaries import reading
+
+    cfg = load_campaign_file(campaign)
+    writable(out_path, "--out")
+    with reading(db) as store:
+        df = select_leads(store, cfg.name, type_name(lead_type), country, limit, scope)
+    path = export_leads(df, out_path)
+    out.print(cell(f"wrote {len(df)} leads to {path}"))
+
+
+@app.command()
+def report(
+    campaign: CampaignArg,
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="FILE.html", dir_okay=False)],
+    db: DbOpt = DB_PATH,
+) -> None:
+    """HTML report with charts: coverage per country, who to contact first."""
+    from crawler.app.report import build_report
+    from crawler.app.summaries import reading
+
+    cfg = load_campaign_file(campaign)
+    writable(out_path, "--out")
+    with reading(db) as store:
+        path = build_report(store, cfg, out_path)
+    out.print(cell(f"wrote report to {path}"))
+
+
+@app.command()
+def forget(
+    account: Annotated[
+        str, typer.Argument(help="account_id, handle (user@host, @user@host) or profile URL")
+    ],
+    db: DbOpt = DB_PATH,
+) -> None:
+    """Erase one account everywhere and never collect it again (keeps a salted hash)."""
+    from crawler.app.forget import forget_in
+
+    if not account.strip():
+        raise UserError("forget: give an account id, handle or profile URL")
+    writable(db, "--db")
+    counts = forget_in(db, account)
+    shown = plain(account, one_line=True)
+    if not any(v for k, v in counts.items() if k != "forgotten"):
+        # exit 1: a typo must not pass for an erasure; the hash is kept all the same, so
+        # an account erased before it was ever collected is never collected
+        raise ScoutError(
+            f"forget: no stored account matches {shown!r}; its hash is kept, so it will "
+            "not be collected"
+        )
+    removed = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+    out.print(
+        cell(f"forgot {shown}: removed {removed}; it will not be collected again"), soft_wrap=True
+    )
+
+
+@app.command()
+def correct(
+    account: Annotated[
+        str, typer.Argument(help="account_id, handle (user@host, @user@host) or profile URL")
+    ],
+    role: Annotated[str | None, typer.Option("--role", help="politician, journalist, ...")] = None,
+    org_type: Annotated[
+        str | None, typer.Option("--org-type", help="ngo, union, party, public_body, ...")
+    ] = None,
+    country: CountryOpt = None,
+    scope: ScopeOpt = None,
+    db: DbOpt = DB_PATH,
+) -> None:
+    """Correct the classifier for one account; the correction wins everywhere, across
+    crawls, from the next `scout crawl` ranking on (accounts at once)."""
+    from crawler.app.corrections import correct as store_correction
+    from crawler.app.corrections import corrected_values
+    from crawler.app.summaries import open_store
+
+    values = corrected_values(role, org_type, country, scope)
+    with open_store(db) as store:
+        account_id = store_correction(store, account, values)
+    shown = ", ".join(f"{k}={v if v is not None else '(none)'}" for k, v in values.items())
+    out.print(f"corrected {account_id}: {shown}")
+
+
+@app.command()
+def corrections(
+    out_path: Annotated[
+        Path, typer.Option("--out", "-o", help="FILE.jsonl (training data)", dir_okay=False)
+    ],
+    db: DbOpt = DB_PATH,
+) -> None:
+    """Export organizers' corrections as training data (JSON lines: profile + labels)."""
+    from crawler.app.corrections import export_corrections
+    from crawler.app.summaries import reading
+
+    with reading(db) as store:
+        n = export_corrections(store, out_path)
+    out.print(f"wrote {n} corrected accounts to {out_path}")

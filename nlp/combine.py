@@ -1,0 +1,132 @@
+"""Model + lexicon: one role, org type, confidence and the reasons that decided.
+
+The trained model (:mod:`nlp.textcat`) gives P(organisation) and a role/org-type
+distribution; the lexicon (:func:`nlp.components.decide`) gives weighted evidence a
+person can read.  They are added in log-odds:
+
+* organisation or person: ``logit(P_model) + LEX_WEIGHT * lexicon margin`` (the margin
+  capped at ``LEX_CAP``), so a confident lexicon match (a legal form in the name, a
+  platform group flag, pronouns, several occupation words) can still decide, while a
+  single weak word cannot overrule a confident model;
+* org type: ``log(P_model(type) + floor) + TYPE_WEIGHT * lexicon weight of the type``;
+  a type the training data lacks (party, foundation) comes from the lexicon when it is
+  the lexicon's best type with weight >= ``UNTRAINED_TYPE_MIN``, and any type whose
+  lexicon weight reaches ``STRONG_TYPE`` (a type word in the name and more) decides;
+* a person's role: journalist and public figure (no training data) and politician come
+  from the lexicon when it names one; else the model's politician/individual choice.
+
+The reasons start with the model (``model 0.93 organization/ngo``), then the lexicon
+evidence for the chosen role, and say when the lexicon overruled the model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from crawler.core.vocab import ORG_TYPES
+from nlp.components import Decision, Evidence
+from nlp.lexicon import NAMED_ROLES
+from nlp.textcat import ModelPrediction
+
+# Chosen by grouped cross-validation on the dev rows (docs/EVALUATION.md): the lexicon
+# helps most on organisation vs person; on the type the model is better, so the
+# lexicon's type weight is small, except for types the model was never trained on.
+LEX_WEIGHT = 1.5
+LEX_CAP = 4.0
+TYPE_WEIGHT = 0.3
+TYPE_FLOOR = 0.02
+UNTRAINED_TYPE_MIN = 1.0  # lexicon weight that names a type the model lacks (party, ...)
+STRONG_TYPE = 3.0  # lexicon weight of one type that decides it (a type word in the name + more)
+POLITICIAN_SHARE = 0.5
+# Share of the training data's language prior removed from P(organisation) (see
+# TextcatModel.language_shift): all of it over-corrects short texts on which the model
+# says little; half keeps German nurses people and German churches organisations.
+LANGUAGE_SHIFT = 0.5
+# Organisation words the lexicon is sure of, with nothing of a person against them
+# ("Evangelische Kirche" + "Landeskirche"), decide on their own: the model has seen
+# too few short organisation names in most languages to overrule them. (The same rule
+# for persons was tried and cost role accuracy: job titles are common in register
+# entries of organisations.)
+SURE_ORGANIZATION = 1.5
+MAX_CONFIDENCE = 0.97
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def _reasons(evidence: Iterable[Evidence], roles: set[str]) -> list[str]:
+    best: dict[str, Evidence] = {}
+    for ev in evidence:
+        if ev.role in roles and (ev.key not in best or ev.weight > best[ev.key].weight):
+            best[ev.key] = ev
+    return [ev.reason for ev in sorted(best.values(), key=lambda e: (-e.weight, e.key))]
+
+
+def _org_type(pred: ModelPrediction, evidence: list[Evidence]) -> tuple[str, float]:
+    model = {k.split("/", 1)[1]: v for k, v in pred.probs.items() if k.startswith("organization/")}
+    total = sum(model.values()) or 1.0
+    lex = {t: 0.0 for t in ORG_TYPES}
+    for ev in evidence:
+        if ev.role == "organization" and ev.org_type in lex and ev.org_type != "other":
+            lex[ev.org_type] += ev.weight
+    lex_best = max(sorted(lex), key=lambda t: lex[t])
+    if lex[lex_best] >= STRONG_TYPE or (
+        lex_best not in model and lex[lex_best] >= UNTRAINED_TYPE_MIN
+    ):
+        return lex_best, model.get(lex_best, 0.0) / total
+    scores = {
+        t: math.log(model.get(t, 0.0) / total + TYPE_FLOOR) + TYPE_WEIGHT * lex[t]
+        for t in ORG_TYPES
+        if t != "other"
+    }
+    best = max(sorted(scores), key=lambda t: scores[t])
+    return best, model.get(best, 0.0) / total
+
+
+def combine(pred: ModelPrediction | None, lexicon: Decision, evidence: list[Evidence]) -> Decision:
+    """The final decision; the lexicon's own when there is no model."""
+    if pred is None:
+        return lexicon
+    s = lexicon.scores
+    person = max(s.get(r, 0.0) for r in NAMED_ROLES) + s.get("individual", 0.0)
+    margin = max(-LEX_CAP, min(LEX_CAP, s.get("organization", 0.0) - person))
+    # The model never saw people in most languages, so it cannot read personal cues
+    # there: when the lexicon finds some (first person, family, a job title) the whole
+    # lean the training data's language mix gave the model is removed, else half.
+    shift = pred.shift * (1.0 if person > 0 else LANGUAGE_SHIFT)
+    model_z = _logit(pred.p_org) - shift
+    p_org = _sigmoid(model_z)
+    z = model_z + LEX_WEIGHT * margin
+    if s.get("organization", 0.0) >= SURE_ORGANIZATION and person == 0 and z <= 0:
+        z = max(-z, 0.5)  # the lexicon's side, with modest confidence
+    model_org = model_z >= 0
+    reasons: list[str] = []
+    if z > 0:
+        role = "organization"
+        org_type: str | None
+        org_type, type_p = _org_type(pred, evidence)
+        reasons.append(f"model {p_org:.2f} organization/{org_type} ({type_p:.2f})")
+        reasons += _reasons(evidence, {"organization", "bot"})
+        confidence = _sigmoid(z)
+    else:
+        org_type = None
+        if lexicon.role in NAMED_ROLES:
+            role = lexicon.role
+        else:
+            pol = pred.probs.get("politician", 0.0)
+            share = pol / ((pol + pred.probs.get("individual", 0.0)) or 1.0)
+            role = "politician" if share > POLITICIAN_SHARE else "individual"
+        reasons.append(f"model {1 - p_org:.2f} person ({pred.label})")
+        reasons += _reasons(evidence, {role, "individual", "bot"})
+        confidence = _sigmoid(-z)
+    if (z > 0) != model_org:
+        reasons.insert(1, "lexicon evidence overruled the model")
+    confidence = round(min(MAX_CONFIDENCE, max(0.05, confidence)), 3)
+    return Decision(role, org_type, confidence, reasons, lexicon.is_bot, lexicon.scores)

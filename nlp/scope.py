@@ -1,0 +1,146 @@
+"""Level (``scope``) of an organisation or a politician: local, regional, national or
+european; ``None`` when the profile does not tell.
+
+Evidence, in this order, the first that answers wins:
+
+1. a level word of ``data/lexicons/scope.toml`` in the display name ("Umweltamt",
+   "Landesverband", "Bundesministerium", "MEP"), the longest match at the earliest
+   position;
+2. a place in the display name (:func:`nlp.country.find_places`): a city makes the account
+   local ("Fridays for Future Berlin"), a country national ("Greenpeace Deutschland");
+3. a level word in the bio, then in the profile fields (earliest first);
+4. for a party without other evidence: national (parties are national unless they say
+   otherwise).
+
+People other than politicians and accounts of unknown role get ``None``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from crawler.core.vocab import SCOPES
+from nlp.lexicon import LEXICON_DIR
+from nlp.profile import field_pairs, text_of
+
+_WORD = re.compile(r"[\w'’]+(?:-[\w'’]+)*")
+MAX_PHRASE_WORDS = 6
+
+
+@dataclass(frozen=True)
+class ScopeTerms:
+    exact: dict[tuple[str, ...], str]  # words -> level
+    prefix: list[tuple[tuple[str, ...], str, str]]  # (words before, stem, level)
+    suffix: list[tuple[str, tuple[str, ...], str]]  # (stem, words after, level)
+
+
+def _words(text: str) -> list[tuple[int, int, str]]:
+    return [
+        (m.start(), m.end(), m.group(0).lower().replace("’", "'")) for m in _WORD.finditer(text)
+    ]
+
+
+@lru_cache(maxsize=2)
+def load_scope_terms(path: str = "") -> ScopeTerms:
+    """``data/lexicons/scope.toml``: level -> terms ("*" marks a word start or end)."""
+    file = Path(path) if path else LEXICON_DIR / "scope.toml"
+    with file.open("rb") as fh:
+        data = tomllib.load(fh)
+    exact: dict[tuple[str, ...], str] = {}
+    prefix: list[tuple[tuple[str, ...], str, str]] = []
+    suffix: list[tuple[str, tuple[str, ...], str]] = []
+    for level in SCOPES:
+        for term in data.get(level, []):
+            text = str(term).lower()
+            words = tuple(w for _, _, w in _words(text))
+            if not words:
+                continue
+            if text.endswith("*"):
+                prefix.append((words[:-1], words[-1], level))
+            elif text.startswith("*"):
+                suffix.append((words[0], words[1:], level))
+            else:
+                exact.setdefault(words, level)
+    return ScopeTerms(exact, prefix, suffix)
+
+
+def find_levels(text: str, terms: ScopeTerms | None = None) -> list[tuple[int, str, str]]:
+    """Level words in ``text`` as ``(start_char, surface, level)``, earliest first; at
+    each word the longest match wins (an exact phrase over a word stem)."""
+    terms = terms or load_scope_terms()
+    words = _words(text)
+    found: list[tuple[int, str, str]] = []
+    i = 0
+    while i < len(words):
+        best: tuple[int, int, str] | None = None  # (words covered, strength, level)
+
+        def offer(n: int, strength: int, level: str) -> None:
+            nonlocal best
+            if best is None or (n, strength) > best[:2]:
+                best = (n, strength, level)
+
+        for n in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):
+            level = terms.exact.get(tuple(w for _, _, w in words[i : i + n]))
+            if level:
+                offer(n, 100, level)
+                break
+        for before, stem, level in terms.prefix:
+            n = len(before) + 1
+            if i + n <= len(words) and words[i + n - 1][2].startswith(stem):
+                if all(words[i + k][2] == w for k, w in enumerate(before)):
+                    offer(n, len(stem), level)
+        for stem, after, level in terms.suffix:
+            n = len(after) + 1
+            if i + n <= len(words) and words[i][2].endswith(stem):
+                if all(words[i + 1 + k][2] == w for k, w in enumerate(after)):
+                    offer(n, len(stem), level)
+        if best is None:
+            i += 1
+            continue
+        n, _, level = best
+        start, end = words[i][0], words[i + n - 1][1]
+        found.append((start, text[start:end], level))
+        i += n
+    return found
+
+
+def infer_scope(
+    role: str | None,
+    org_type: str | None,
+    display_name: Any,
+    bio: Any,
+    fields: Iterable[Any] | None = None,
+) -> tuple[str | None, str]:
+    """``(scope or None, reason)`` for a classified profile (see the module docstring)."""
+    if role not in ("organization", "politician"):
+        return None, ""
+    name = text_of(display_name)
+    found = find_levels(name)
+    if found:
+        _, surface, level = found[0]
+        return level, f"scope {level}: name '{surface}'"
+    if role == "organization":
+        from nlp.country import find_places
+
+        for surface, place in find_places(name):
+            if place.kind.startswith("nonEU"):
+                continue
+            level = "national" if place.kind == "country" else "local"
+            what = "country" if place.kind == "country" else "city"
+            return level, f"scope {level}: name names the {what} '{surface}'"
+    for source, text in [("bio", text_of(bio))] + [
+        (f"field {n}", v) for n, v in field_pairs(fields)
+    ]:
+        found = find_levels(text)
+        if found:
+            _, surface, level = found[0]
+            return level, f"scope {level}: {source} '{surface}'"
+    if org_type == "party":
+        return "national", "scope national: a party without a local or regional marker"
+    return None, ""

@@ -1,0 +1,235 @@
+"""The ``scout_textcat`` spaCy component: a trained linear model over character n-grams.
+
+The model is two linear heads over the same stateless features (scikit-learn's
+``HashingVectorizer``: ``char_wb`` n-grams plus word unigrams, both L2-normalised):
+
+* ``org``: probability that the account is an organisation (trained on every labelled
+  row, including those that only say organisation vs person);
+* ``joint``: one-vs-rest probabilities of ``individual``, ``politician`` and
+  ``organization/<org_type>`` (trained on the rows that have that detail).
+
+Weights live in ``nlp/models/scout_textcat/`` as ``weights.npz`` (plain arrays, float16
+weights, only the hashed features the training data used) and ``meta.json`` (version,
+labels, vectorizer parameters, training summary, cross-validation scores); never a
+pickle.  After the component: ``doc._.scout_textcat`` is a :class:`ModelPrediction`
+(``None`` when the text has no letters or digits, or the component is disabled with
+``model_dir="-"``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import HashingVectorizer
+from spacy.language import Language
+from spacy.tokens import Doc
+
+MODEL_DIR = Path(__file__).resolve().parent / "models" / "scout_textcat"
+WEIGHTS_FILE = "weights.npz"
+META_FILE = "meta.json"
+FORMAT_VERSION = 1
+DISABLED = "-"  # model_dir value that turns the model off (lexicon only)
+
+
+@dataclass(frozen=True)
+class FeatureParams:
+    """Vectorizer settings; saved in ``meta.json`` so training and use always agree."""
+
+    n_features: int = 2**17
+    char_ngram_min: int = 2
+    char_ngram_max: int = 5
+    word_weight: float = 0.5  # 0 = no word unigrams
+    max_chars: int = 600  # longer texts are cut: register statements, long field lists
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class Featurizer:
+    """Text -> sparse feature rows; stateless, so the same in training and in use."""
+
+    def __init__(self, params: FeatureParams) -> None:
+        self.params = params
+        self.char = HashingVectorizer(
+            analyzer="char_wb",
+            ngram_range=(params.char_ngram_min, params.char_ngram_max),
+            n_features=params.n_features,
+            alternate_sign=False,
+            norm="l2",
+            lowercase=True,
+            dtype=np.float32,
+        )
+        self.word = HashingVectorizer(
+            analyzer="word",
+            n_features=params.n_features,
+            alternate_sign=False,
+            norm="l2",
+            lowercase=True,
+            dtype=np.float32,
+        )
+
+    def __call__(self, texts: Sequence[str]) -> sp.csr_matrix:
+        cut = [t[: self.params.max_chars] for t in texts]
+        x = self.char.transform(cut)
+        if self.params.word_weight:
+            x = x + self.word.transform(cut) * self.params.word_weight
+        return sp.csr_matrix(x)
+
+
+@dataclass(frozen=True)
+class ModelPrediction:
+    p_org: float  # org head: P(organisation)
+    probs: dict[str, float]  # joint head, sums to 1
+    label: str = ""  # the joint head's best label
+    # Log-odds the training data's language mix added to P(organisation) in this
+    # language (see TextcatModel.language_shift); removed before the decision.
+    shift: float = 0.0
+
+    def best(self, prefix: str) -> tuple[str, float]:
+        """Best joint label starting with ``prefix`` and its share among those labels."""
+        sub = {k: v for k, v in self.probs.items() if k.startswith(prefix)}
+        total = sum(sub.values()) or 1.0
+        name = max(sorted(sub), key=lambda k: sub[k])
+        return name, sub[name] / total
+
+
+@dataclass
+class TextcatModel:
+    params: FeatureParams
+    labels: list[str]
+    features: np.ndarray  # int32 hashed feature ids that have weights
+    org_w: np.ndarray  # (len(features),)
+    org_b: float
+    joint_w: np.ndarray  # (len(features), len(labels))
+    joint_b: np.ndarray  # (len(labels),)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.featurize = Featurizer(self.params)
+        # Dense lookup from hashed id to row, so predicting is one sparse product.
+        rows = np.zeros((self.params.n_features, 1 + len(self.labels)), dtype=np.float32)
+        rows[self.features, 0] = self.org_w.astype(np.float32)
+        rows[self.features, 1:] = self.joint_w.astype(np.float32)
+        self._w = rows
+        self._b = np.concatenate([[self.org_b], self.joint_b]).astype(np.float32)
+
+    def language_shift(self, lang: str | None) -> float:
+        """How far the training data's organisation share in ``lang`` exceeds the one in
+        English, in log-odds (0 for English and for languages it never saw).
+
+        The labelled data has people almost only in English and French (elsewhere it is
+        register entries and media, i.e. organisations), so the model learns "not
+        English or French, so an organisation"; a German nurse's bio would be read as
+        an organisation. Removing this prior shift (the standard correction for a class
+        prior that differs between training and use) leaves what the words say."""
+        data = self.meta.get("training_data", {})
+        rows, people = data.get("lang", {}), data.get("person_lang", {})
+        if not lang or lang not in rows or "en" not in rows:
+            return 0.0
+
+        def prior(code: str) -> float:
+            n, p = rows[code], people.get(code, 0)
+            return math.log((n - p + 1) / (p + 1))
+
+        return max(0.0, prior(lang) - prior("en"))
+
+    def predict(self, texts: Sequence[str]) -> list[ModelPrediction]:
+        if not texts:
+            return []
+        z = np.asarray(self.featurize(texts) @ self._w) + self._b
+        p_org = 1.0 / (1.0 + np.exp(-z[:, 0]))
+        # one-vs-rest sigmoids, normalised (what scikit-learn's predict_proba does)
+        ovr = 1.0 / (1.0 + np.exp(-z[:, 1:]))
+        ovr /= ovr.sum(axis=1, keepdims=True)
+        out = []
+        for i in range(len(texts)):
+            probs = {lab: round(float(p), 4) for lab, p in zip(self.labels, ovr[i], strict=True)}
+            out.append(
+                ModelPrediction(
+                    round(float(p_org[i]), 4), probs, self.labels[int(np.argmax(ovr[i]))]
+                )
+            )
+        return out
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            directory / WEIGHTS_FILE,
+            features=self.features.astype(np.int32),
+            org_w=self.org_w.astype(np.float16),
+            org_b=np.float32(self.org_b),
+            joint_w=self.joint_w.astype(np.float16),
+            joint_b=self.joint_b.astype(np.float32),
+        )
+        meta = {
+            **self.meta,
+            "format_version": FORMAT_VERSION,
+            "labels": self.labels,
+            "features": self.params.to_json(),
+        }
+        (directory / META_FILE).write_text(
+            json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+
+
+def load_model(directory: str | Path = "") -> TextcatModel:
+    """Read a saved model (``""`` = the one shipped in ``nlp/models/scout_textcat``)."""
+    path = Path(directory) if directory else MODEL_DIR
+    meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"{path / META_FILE}: unsupported format_version")
+    with np.load(path / WEIGHTS_FILE, allow_pickle=False) as w:
+        return TextcatModel(
+            params=FeatureParams(**meta["features"]),
+            labels=list(meta["labels"]),
+            features=w["features"],
+            org_w=w["org_w"],
+            org_b=float(w["org_b"]),
+            joint_w=w["joint_w"],
+            joint_b=w["joint_b"],
+            meta=meta,
+        )
+
+
+@lru_cache(maxsize=4)
+def cached_model(directory: str = "") -> TextcatModel:
+    return load_model(directory)
+
+
+class TextcatComponent:
+    """Sets ``doc._.scout_textcat``; batches the feature hashing in ``pipe``."""
+
+    def __init__(self, name: str = "scout_textcat", model_dir: str = "") -> None:
+        Doc.set_extension("scout_textcat", default=None, force=True)
+        self.name = name
+        self.model = None if model_dir == DISABLED else cached_model(model_dir)
+
+    def __call__(self, doc: Doc) -> Doc:
+        return next(self.pipe([doc]))
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 256) -> Iterator[Doc]:
+        it = iter(docs)
+        while batch := list(islice(it, batch_size)):
+            # An empty profile has nothing to read: no prediction, not the bias alone.
+            todo = [d for d in batch if any(ch.isalnum() for ch in d.text)]
+            if self.model is not None and todo:
+                preds = self.model.predict([d.text for d in todo])
+                for doc, pred in zip(todo, preds, strict=True):
+                    lang = doc._.scout_lang if Doc.has_extension("scout_lang") else None
+                    doc._.scout_textcat = replace(pred, shift=self.model.language_shift(lang))
+            yield from batch
+
+
+@Language.factory("scout_textcat", default_config={"model_dir": ""})
+def make_textcat_component(nlp: Language, name: str, model_dir: str) -> TextcatComponent:
+    """spaCy factory (entry point ``scout_textcat``); ``model_dir="-"`` disables it."""
+    return TextcatComponent(name=name, model_dir=model_dir)

@@ -1,0 +1,125 @@
+"""The trained ``scout_textcat`` component: shipped files, spaCy registration, the way
+model and lexicon decide together, and the training workflow (nlp/project) end to end."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import spacy
+
+from nlp.classify import Classifier, ClassifierConfig
+from nlp.textcat import MODEL_DIR, ModelPrediction, load_model
+from tests.support.fixtures import ROOT, SHARED_DIR
+
+LABELS = SHARED_DIR / "data" / "labels"
+JOINT_LABELS = {
+    "individual",
+    "politician",
+    "organization/company",
+    "organization/ngo",
+    "organization/public_body",
+    "organization/association",
+    "organization/union",
+    "organization/media",
+    "organization/academic",
+    "organization/religious",
+}
+
+
+def test_shipped_model_is_small_versioned_and_not_a_pickle() -> None:
+    meta = json.loads((MODEL_DIR / "meta.json").read_text(encoding="utf-8"))
+    assert meta["name"] == "scout_textcat" and meta["version"]
+    assert set(meta["labels"]) == JOINT_LABELS
+    assert meta["features"]["n_features"] >= 2**16
+    assert meta["cross_validation"]["runs"]
+    assert (MODEL_DIR / "weights.npz").stat().st_size < 5_000_000
+    with np.load(MODEL_DIR / "weights.npz", allow_pickle=False) as w:
+        assert w["joint_w"].shape == (len(w["features"]), len(meta["labels"]))
+        assert w["joint_w"].dtype == np.float16
+
+
+def test_component_registered_and_predicts() -> None:
+    nlp = spacy.blank("xx")
+    nlp.add_pipe("scout_textcat")
+    texts = [
+        "Asociația Salvați Dunărea și Delta\nOrganizație neguvernamentală pentru protecția "
+        "mediului în Delta Dunării.\n",
+        "Maria\nmum of two, coffee addict, love my cats and bad movies\n",
+    ]
+    ngo, person = list(nlp.pipe(texts))
+    assert isinstance(ngo._.scout_textcat, ModelPrediction)
+    assert ngo._.scout_textcat.p_org > 0.5
+    assert person._.scout_textcat.p_org < 0.5
+    assert abs(sum(ngo._.scout_textcat.probs.values()) - 1.0) < 1e-2
+    # the same doc through __call__ gives the same answer as through pipe
+    assert nlp(texts[0])._.scout_textcat == ngo._.scout_textcat
+
+
+def test_model_and_lexicon_reasons() -> None:
+    clf = Classifier()
+    ngo = clf.classify(
+        {
+            "display_name": "Asociația Salvați Dunărea și Delta",
+            "bio": "Organizație neguvernamentală pentru protecția mediului în Delta Dunării.",
+        }
+    )
+    assert ngo["role"] == "organization"
+    assert ngo["reasons"][0].startswith("model ")
+    assert "organization/" in ngo["reasons"][0]
+    person = clf.classify({"display_name": "Jan", "bio": "Vater, Radfahrer, Kaffeetrinker."})
+    assert person["role"] == "individual" and person["org_type"] is None
+    assert person["reasons"][0].startswith("model ")
+
+
+def test_lexicon_only_mode_has_no_model_reason() -> None:
+    clf = Classifier(ClassifierConfig(model_dir="-"))
+    out = clf.classify({"display_name": "ver.di", "bio": "Wir sind die Gewerkschaft."})
+    assert out["role"] == "organization"
+    assert not any(r.startswith("model ") for r in out["reasons"])
+
+
+def test_roles_without_training_data_come_from_the_lexicon() -> None:
+    clf = Classifier()
+    journalist = clf.classify(
+        {"display_name": "Anna Kowalska", "bio": "Dziennikarka Gazety. Piszę o klimacie."}
+    )
+    assert journalist["role"] == "journalist"
+    party = clf.classify(
+        {
+            "display_name": "Partido Socialista",
+            "bio": "Partido político. Conta oficial do Partido Socialista português.",
+        }
+    )
+    assert (party["role"], party["org_type"]) == ("organization", "party")
+
+
+@pytest.mark.slow
+def test_project_workflow_on_a_sample(tmp_path: Path) -> None:
+    if not (LABELS / "multi_dev.csv").exists():
+        pytest.skip(f"labelled rows not found in {LABELS}")
+    shutil.copyfile(ROOT / "nlp" / "project" / "project.yml", tmp_path / "project.yml")
+    pkg = tmp_path / "pkg"
+    cmd = [sys.executable, "-m", "spacy", "project", "run", "all", str(tmp_path),
+           "--vars.labels", str(LABELS), "--vars.sample", "200",
+           "--vars.alphas", "3e-5", "--vars.package_dir", str(pkg)]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    for out in ("corpus/train.jsonl", "training/scout_textcat/meta.json", "metrics/scores.json"):
+        assert (tmp_path / out).exists(), out
+    assert "Org type" in (tmp_path / "metrics" / "EVALUATION.md").read_text(encoding="utf-8")
+    model = load_model(pkg)
+    assert model.meta["training_data"]["source"] == {
+        "extra": 200,
+        "humanizr": 200,
+        "multi_dev": 200,
+    }
+    preds = model.predict(["Gewerkschaft der Polizei\nWir sind die Gewerkschaft.\n", "Jan\n"])
+    assert len(preds) == 2 and all(0.0 <= p.p_org <= 1.0 for p in preds)
+    scored = json.loads((tmp_path / "metrics" / "scores.json").read_text(encoding="utf-8"))
+    assert set(scored) == {"full", "model", "lexicon"}
