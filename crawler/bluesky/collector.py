@@ -92,6 +92,12 @@ class BlueskyError(ScoutError):
     """A Bluesky problem the user must act on (one line)."""
 
 
+# Requests kept back in each rate-limit window: the SDK makes calls of its own that the
+# collector never sees the headers of (session creation and refresh, the profile
+# fetched at login), so one spare request is not always enough to avoid a 429.
+RESERVE = 2
+
+
 class BlueskyCollector:
     """``BlueskyCollector(campaign, stats=..., cursors=store, session_dir=...)``: its
     ``run()`` yields items; counters go to ``stats``, cursors are read from ``cursors``."""
@@ -104,7 +110,7 @@ class BlueskyCollector:
         cursors: CursorReader,
         session_dir: Path,
         sleep: Callable[[float], None] | None = None,
-        reserve: int = 1,
+        reserve: int = RESERVE,
         max_retries: int = 5,
         max_wait: float = 900.0,
         backoff: float = 0.5,
