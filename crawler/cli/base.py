@@ -7,7 +7,7 @@ import logging
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,9 +16,6 @@ from crawler.core import vocab
 from crawler.core.config import Campaign, load_campaign
 from crawler.core.errors import UserError
 from crawler.core.vocab import LEAD_TYPES, country_code
-
-if TYPE_CHECKING:
-    pass
 
 DB_PATH = Path(vocab.DEFAULT_DB)  # --db default
 
