@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.classify_throughput --quick
 	$(BIN)/python -m bench.jetstream_throughput --quick
 	$(BIN)/python -m bench.mastodon_budget --quick
+	$(BIN)/python -m bench.follow_budget --quick
 
 # Cross-validated classifier scores on the real labelled accounts -> docs/EVALUATION.md
 eval: $(STAMP)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,34 @@ class ScopeTerms:
     exact: dict[tuple[str, ...], str]  # words -> level
     prefix: list[tuple[tuple[str, ...], str, str]]  # (words before, stem, level)
     suffix: list[tuple[str, tuple[str, ...], str]]  # (stem, words after, level)
+    by_prefix: dict[str, list[int]] = field(init=False, repr=False, compare=False)
+    by_suffix: dict[str, list[int]] = field(init=False, repr=False, compare=False)
+    firsts: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Stems indexed by their text, so a word looks up its own prefixes and suffixes
+        # (a few dict probes) instead of testing every stem, and phrases by their first
+        # word: testing every term at every word was most of the classifier's time.
+        by_prefix: dict[str, list[int]] = {}
+        for k, (_, stem, _) in enumerate(self.prefix):
+            by_prefix.setdefault(stem, []).append(k)
+        by_suffix: dict[str, list[int]] = {}
+        for k, (stem, _, _) in enumerate(self.suffix):
+            by_suffix.setdefault(stem, []).append(k)
+        firsts = {words[0] for words in self.exact} | {b[0] for b, _, _ in self.prefix if b}
+        object.__setattr__(self, "by_prefix", by_prefix)
+        object.__setattr__(self, "by_suffix", by_suffix)
+        object.__setattr__(self, "firsts", frozenset(firsts))
+
+    def prefix_terms(self, word: str) -> list[int]:
+        """Indices of prefix terms whose stem starts ``word``, in file order."""
+        index = self.by_prefix
+        return sorted(k for n in range(1, len(word) + 1) for k in index.get(word[:n], ()))
+
+    def suffix_terms(self, word: str) -> list[int]:
+        """Indices of suffix terms whose stem ends ``word``, in file order."""
+        index = self.by_suffix
+        return sorted(k for n in range(1, len(word) + 1) for k in index.get(word[-n:], ()))
 
 
 def _words(text: str) -> list[tuple[int, int, str]]:
@@ -85,19 +113,29 @@ def find_levels(text: str, terms: ScopeTerms | None = None) -> list[tuple[int, s
             if best is None or (n, strength) > best[:2]:
                 best = (n, strength, level)
 
-        for n in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):
-            level = terms.exact.get(tuple(w for _, _, w in words[i : i + n]))
-            if level:
-                offer(n, 100, level)
-                break
-        for before, stem, level in terms.prefix:
-            n = len(before) + 1
-            if i + n <= len(words) and words[i + n - 1][2].startswith(stem):
-                if all(words[i + k][2] == w for k, w in enumerate(before)):
-                    offer(n, len(stem), level)
-        for stem, after, level in terms.suffix:
+        starts = words[i][2] in terms.firsts
+        if starts:
+            for n in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):
+                level = terms.exact.get(tuple(w for _, _, w in words[i : i + n]))
+                if level:
+                    offer(n, 100, level)
+                    break
+        # a stem preceded by words: the stem is the last word of the match
+        candidates = [
+            (t, n)
+            for n in range(1, min(MAX_PHRASE_WORDS, len(words) - i) + 1)
+            if n == 1 or starts
+            for t in terms.prefix_terms(words[i + n - 1][2])
+            if len(terms.prefix[t][0]) == n - 1
+        ]
+        for t, n in sorted(candidates):
+            before, stem, level = terms.prefix[t]
+            if all(words[i + k][2] == w for k, w in enumerate(before)):
+                offer(n, len(stem), level)
+        for t in terms.suffix_terms(words[i][2]):
+            stem, after, level = terms.suffix[t]
             n = len(after) + 1
-            if i + n <= len(words) and words[i][2].endswith(stem):
+            if i + n <= len(words):
                 if all(words[i + 1 + k][2] == w for k, w in enumerate(after)):
                     offer(n, len(stem), level)
         if best is None:

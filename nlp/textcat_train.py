@@ -39,7 +39,7 @@ from nlp.textcat_metrics import model_scores
 
 ALPHAS = (1e-5, 3e-5, 1e-4)
 PRUNE_BELOW = 1e-3  # weights this small change no probability visibly: not shipped
-MODEL_VERSION = "1.0.0"
+MODEL_VERSION = "1.1.0"
 
 
 @dataclass(frozen=True)

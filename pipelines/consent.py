@@ -3,7 +3,7 @@
 An account is opted out when the platform says so (Mastodon ``discoverable``/
 ``indexable`` false, ``noindex`` true; Bluesky ``!no-unauthenticated``), when its profile
 carries ``#nobot``/``#noindex``/``#nosearch``/``#nobots``, or when ``scout forget`` erased
-it. Its posts and the interactions it makes are dropped; interactions that point at it
+it. Its posts, the interactions it makes and its follow edges are dropped; interactions that point at it
 are dropped and its handle is removed from other posts' ``mentions``. Data stored before
 it opted out is deleted the first time the opt-out is seen. Opt-outs are remembered
 across runs as salted hashes (table ``opted_out``), so a later post's mention of the
@@ -20,7 +20,13 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.settings import BaseSettings
 
 from crawler.core.consent import opt_out_reason
-from crawler.core.items import AccountItem, InteractionItem, PostItem
+from crawler.core.items import (
+    AccountItem,
+    FollowItem,
+    InteractionItem,
+    ListMemberItem,
+    PostItem,
+)
 from crawler.core.protocols import StatsLike
 from pipelines.factory import Pipeline
 
@@ -28,6 +34,7 @@ if TYPE_CHECKING:
     from crawler.db.store import Store
 
 logger = logging.getLogger(__name__)
+PENDING_MAX = 500  # opt-outs held before they are written without waiting for a batch
 
 
 class ConsentPipeline(Pipeline):
@@ -39,6 +46,7 @@ class ConsentPipeline(Pipeline):
         self.blocked_handles: set[str] = set()
         self.allowed_ids: set[str] = set()
         self.allowed_handles: set[str] = set()
+        self.pending: list[tuple[str, str, str]] = []  # (account_id, handle, reason)
 
     @classmethod
     def build(cls, store: Store, stats: StatsLike, settings: BaseSettings) -> Self:
@@ -51,13 +59,26 @@ class ConsentPipeline(Pipeline):
         self.blocked_ids.add(account.account_id)
         self.blocked_handles.add(account.handle.lower())
         if first_time:
-            self.store.record_opt_out(account.account_id, account.handle, why)
             self.stats.inc_value("scout/consent/accounts_skipped")
             self.stats.inc_value(f"scout/consent/reason/{why.split('=')[0].split(' ')[0]}")
-            removed = self.store.delete_account_data(account.account_id)
-            if any(removed.values()):
-                logger.info("deleted stored data of %s (%s)", account.account_id, why)
-                self.stats.inc_value("scout/consent/accounts_deleted")
+            # remembered and erased in one unit of work with the next batch (a follower
+            # list holds dozens of opted-out accounts: one erasure pass per account held
+            # the whole walk back); nothing of the account is written before that
+            self.pending.append((account.account_id, account.handle, why))
+            if len(self.pending) >= PENDING_MAX:
+                self.commit_blocks()
+
+    def commit_blocks(self) -> None:
+        """Remember the opt-outs seen since the last call (salted hashes) and delete
+        what is stored about those accounts: one unit of work for all of them."""
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, []
+        removed = self.store.record_opt_outs_and_delete(pending)
+        deleted = removed.get("accounts", 0)
+        if deleted:
+            logger.info("deleted stored data of %d opted-out accounts", deleted)
+            self.stats.inc_value("scout/consent/accounts_deleted", deleted)
 
     def _check_account(self, account: AccountItem) -> bool:
         """True when the account may be collected."""
@@ -101,6 +122,7 @@ class ConsentPipeline(Pipeline):
         return False
 
     def close_spider(self) -> None:
+        self.commit_blocks()
         # a post may mention an account before that account's opt-out was seen; the
         # storage step (closed before this one) has written everything by now
         if self.blocked_handles:
@@ -135,4 +157,12 @@ class ConsentPipeline(Pipeline):
             if self._blocked_id(item.src_account_id) or dst_blocked:
                 self.stats.inc_value("scout/consent/interactions_skipped")
                 raise DropItem("interaction with an opted-out account")
+        elif isinstance(item, FollowItem):
+            if self._blocked_id(item.src_account_id) or self._blocked_id(item.dst_account_id):
+                self.stats.inc_value("scout/consent/follows_skipped")
+                raise DropItem("follow edge of an opted-out account")
+        elif isinstance(item, ListMemberItem):
+            if self._blocked_id(item.account_id):
+                self.stats.inc_value("scout/consent/members_skipped")
+                raise DropItem("list member that opted out")
         return item

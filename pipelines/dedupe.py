@@ -22,6 +22,7 @@ class DedupePipeline(Pipeline):
         self.stats = stats
         self.posts: set[str] = set()
         self.accounts: dict[str, bool] = {}  # account_id -> seen with full counts
+        self.refs: set[str] = set()  # server-local account ids ("host#id") passed on
         self.interactions: set[tuple[str, str, str, str]] = set()
 
     @classmethod
@@ -37,6 +38,7 @@ class DedupePipeline(Pipeline):
     def forget_all(self) -> None:
         self.posts.clear()
         self.accounts.clear()
+        self.refs.clear()
         self.interactions.clear()
 
     def process_item(self, item: Any) -> Any:
@@ -50,10 +52,15 @@ class DedupePipeline(Pipeline):
             # may still follow the short one embedded in a post
             full = item.followers_count is not None
             seen_full = self.accounts.get(item.account_id)
-            if seen_full is not None and (seen_full or not full):
+            # ... unless it is read through another server: its local id there resolves
+            # replies and mentions made on that server (kept the first time, not the next
+            # run, so a rerun stores exactly what the first run did)
+            new_refs = not self.refs.issuperset(item.local_refs)
+            if seen_full is not None and (seen_full or not full) and not new_refs:
                 self.stats.inc_value("scout/dedupe/accounts")
                 raise DropItem(f"account already refreshed this run: {item.account_id}")
-            self.accounts[item.account_id] = full
+            self.accounts[item.account_id] = full or bool(seen_full)
+            self.refs.update(item.local_refs)
         elif isinstance(item, InteractionItem):
             key = (
                 item.src_account_id,
@@ -65,4 +72,6 @@ class DedupePipeline(Pipeline):
                 self.stats.inc_value("scout/dedupe/interactions")
                 raise DropItem("duplicate interaction")
             self.interactions.add(key)
+        # follow edges pass every time: the same edge in two lists (seed A follows seed
+        # B) must refresh both walks' sightings, or a complete walk marks it gone
         return item

@@ -18,7 +18,15 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.settings import BaseSettings
 
-from crawler.core.items import AccountItem, CursorItem, InteractionItem, PostItem
+from crawler.core.items import (
+    AccountItem,
+    CursorItem,
+    FollowItem,
+    InteractionItem,
+    ListMemberItem,
+    PostItem,
+    SeedListItem,
+)
 from crawler.core.protocols import STORE_ATTR, StatsLike
 from crawler.core.vocab import DEFAULT_DB
 from crawler.db.store import Store
@@ -36,6 +44,8 @@ class StoragePipeline(Pipeline):
         self.accounts: list[AccountItem] = []
         self.posts: list[PostItem] = []
         self.interactions: list[InteractionItem] = []
+        self.follows: list[FollowItem] = []
+        self.members: list[ListMemberItem] = []
         # an account may opt out after some of its items were buffered (a full profile
         # arriving after a post): the consent step's verdict is checked again at flush
         self.consent: ConsentPipeline | None = None
@@ -56,7 +66,13 @@ class StoragePipeline(Pipeline):
             self.consent = self.crawler.get_item_pipeline(ConsentPipeline)
 
     def _pending(self) -> int:
-        return len(self.accounts) + len(self.posts) + len(self.interactions)
+        return (
+            len(self.accounts)
+            + len(self.posts)
+            + len(self.interactions)
+            + len(self.follows)
+            + len(self.members)
+        )
 
     def _drop_blocked(self) -> None:
         if self.consent is None or not self.consent.blocked_ids:
@@ -70,16 +86,25 @@ class StoragePipeline(Pipeline):
             for i in self.interactions
             if i.src_account_id not in blocked and i.dst_account_id not in blocked
         ]
+        self.follows = [
+            f
+            for f in self.follows
+            if f.src_account_id not in blocked and f.dst_account_id not in blocked
+        ]
+        self.members = [m for m in self.members if m.account_id not in blocked]
         if self._pending() < before:
             self.stats.inc_value("scout/consent/buffered_items_dropped", before - self._pending())
 
     def flush(self) -> None:
         self._drop_blocked()
-        if not self._pending():
+        blocks = self.consent is not None and bool(self.consent.pending)
+        if not self._pending() and not blocks:
             return
         # one unit of work: the database is held for this batch only (other processes
         # read and write between batches)
         with self.store.session():
+            if self.consent is not None:
+                self.consent.commit_blocks()  # opt-outs seen since the last batch
             # accounts first, so posts and interactions can be resolved against them
             if self.accounts:
                 new = self.store.upsert_accounts(self.accounts)
@@ -92,7 +117,15 @@ class StoragePipeline(Pipeline):
             if self.interactions:
                 new = self.store.add_interactions(self.interactions)
                 self.stats.inc_value("scout/interactions_new", new)
+            if self.follows:
+                new = self.store.add_follows(self.follows)
+                self.stats.inc_value("scout/follows_new", new)
+                self.stats.inc_value("scout/follows_stored", len(self.follows))
+            if self.members:
+                new = self.store.add_list_members(self.members)
+                self.stats.inc_value("scout/list_members_new", new)
         self.accounts, self.posts, self.interactions = [], [], []
+        self.follows, self.members = [], []
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, AccountItem):
@@ -101,6 +134,18 @@ class StoragePipeline(Pipeline):
             self.posts.append(item)
         elif isinstance(item, InteractionItem):
             self.interactions.append(item)
+        elif isinstance(item, FollowItem):
+            self.follows.append(item)
+        elif isinstance(item, ListMemberItem):
+            self.members.append(item)
+        elif isinstance(item, SeedListItem):
+            # the end of a walk: everything of it is stored before edges are marked gone
+            with self.store.session():
+                self.flush()
+                gone = self.store.finish_seed_list(item)
+            self.stats.inc_value("scout/follows_gone", gone)
+            self.stats.inc_value(f"scout/seed_lists/{item.status}")
+            return item
         elif isinstance(item, CursorItem):
             with self.store.session():  # the batch and the cursor after it: one unit
                 self.flush()

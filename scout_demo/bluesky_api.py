@@ -3,7 +3,9 @@
 ``com.atproto.server.createSession`` / ``refreshSession`` / ``getSession`` (HS256
 JWTs, refresh tokens single-use), ``app.bsky.feed.searchPosts`` (``q``, ``tag``,
 ``since``/``until``, ``cursor``), ``app.bsky.actor.getProfile(s)``,
-``app.bsky.feed.getPosts``, ``com.atproto.identity.resolveHandle``.  Rate limits
+``app.bsky.feed.getPosts``, ``com.atproto.identity.resolveHandle``, and the graph
+(``app.bsky.graph.getFollowers``/``getFollows``/``getStarterPack``/``getList``,
+:mod:`scout_demo.bluesky_graph`).  Rate limits
 with ``RateLimit-*`` headers, and a separate budget for ``createSession``.
 """
 
@@ -19,6 +21,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from scout_demo.bluesky_graph import BlueskyGraph
 from scout_demo.bluesky_render import ACCESS_TTL, DEMO_DID, REFRESH_TTL, BlueskyRender
 from scout_demo.model import World, host_of, newest_first_window
 from scout_demo.service import (
@@ -35,7 +38,7 @@ from scout_demo.service import (
 from scout_demo.tables import DEMO_BSKY_HANDLE, DEMO_BSKY_PASSWORD
 
 
-class BlueskyApp(BlueskyRender, App):
+class BlueskyApp(BlueskyRender, BlueskyGraph, App):
     kind = "bluesky"
 
     def __init__(
@@ -298,5 +301,9 @@ class BlueskyApp(BlueskyRender, App):
             ("app.bsky.actor.getProfile", ep_get_profile, ()),
             ("app.bsky.feed.getPosts", ep_get_posts, ()),
             ("com.atproto.identity.resolveHandle", ep_resolve_handle, ()),
+            ("app.bsky.graph.getFollowers", BlueskyGraph.ep_get_followers, ()),
+            ("app.bsky.graph.getFollows", BlueskyGraph.ep_get_follows, ()),
+            ("app.bsky.graph.getStarterPack", BlueskyGraph.ep_get_starter_pack, ()),
+            ("app.bsky.graph.getList", BlueskyGraph.ep_get_list, ()),
         )
     )

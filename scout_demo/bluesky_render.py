@@ -58,7 +58,7 @@ class BlueskyRender:
         out["associated"] = {
             "lists": 0,
             "feedgens": 0,
-            "starterPacks": 0,
+            "starterPacks": self.starter_pack_count(acc),
             "labeler": False,
             "chat": {"allowIncoming": "following"},
         }
@@ -69,6 +69,10 @@ class BlueskyRender:
         out["followsCount"] = acc.following
         out["postsCount"] = acc.statuses_count
         return out
+
+    def starter_pack_count(self, acc: Account) -> int:
+        g = self.world.graph
+        return 0 if g is None else sum(1 for p in g.packs if p.creator == acc.idx)
 
     def demo_profile(self) -> dict[str, Any]:
         return {

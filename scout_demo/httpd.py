@@ -20,6 +20,7 @@ from typing import Any
 
 from crawler.core.files import atomic_write
 from scout_demo.bluesky_api import BlueskyApp
+from scout_demo.follows import graph_state
 from scout_demo.mastodon_api import MastodonApp
 from scout_demo.model import World
 from scout_demo.service import App
@@ -121,7 +122,8 @@ class DemoServers:
             s.server_close()
 
     def state(self) -> dict[str, Any]:
-        """What a client needs: the URLs bound, the demo login, pid and seed."""
+        """What a client needs: the URLs bound, the demo login, pid and seed, and the
+        seed accounts and starter packs of the follow graph."""
         return {
             "mastodon": list(self.mastodon_urls),
             "bluesky": self.bluesky_url,
@@ -129,6 +131,7 @@ class DemoServers:
             "bsky_password": DEMO_BSKY_PASSWORD,
             "pid": os.getpid(),
             "seed": self.world.seed,
+            **graph_state(self.world, self.mastodon_urls),
         }
 
 

@@ -1,7 +1,8 @@
 """One demo Mastodon instance: its API endpoints, throttles and headers.
 
 Endpoints: ``/api/v1/timelines/tag/:tag``, ``/api/v1/accounts/:id``,
-``/api/v1/accounts/lookup``, ``/api/v1/statuses/:id``,
+``/api/v1/accounts/lookup``, ``/api/v1/accounts/:id/followers`` and ``/following``
+(:mod:`scout_demo.mastodon_follows`), ``/api/v1/statuses/:id``,
 ``/api/v1/statuses/:id/reblogged_by``, ``/api/v1/instance``, ``/api/v2/instance``,
 ``/.well-known/nodeinfo``, ``/nodeinfo/2.0``, ``/robots.txt``.  Rate limits as
 rack-attack: ``X-RateLimit-*`` headers, epoch-aligned windows, and an optional
@@ -16,6 +17,7 @@ import threading
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+from scout_demo.mastodon_follows import MastodonFollows
 from scout_demo.mastodon_render import MastodonRender
 from scout_demo.model import World, host_of
 from scout_demo.service import (
@@ -33,7 +35,7 @@ from scout_demo.tables import INSTANCES
 MASTODON_VERSION = "4.5.2"
 
 
-class MastodonApp(MastodonRender, App):
+class MastodonApp(MastodonRender, MastodonFollows, App):
     kind = "mastodon"
 
     def __init__(
@@ -342,6 +344,9 @@ class MastodonApp(MastodonRender, App):
     routes = (
         route(r"/api/v1/timelines/tag/(?:.*/)?(?P<tag>[^/]*)", "/api/v1/timelines/tag/:tag", ep_tag_timeline, "GET"),
         route(r"/api/v1/accounts/lookup", "/api/v1/accounts/lookup", ep_lookup, "GET"),
+        # before the greedy /api/v1/accounts/:id
+        route(r"/api/v1/accounts/(?P<id>[^/]+)/followers", "/api/v1/accounts/:id/followers", MastodonFollows.ep_followers, "GET"),
+        route(r"/api/v1/accounts/(?P<id>[^/]+)/following", "/api/v1/accounts/:id/following", MastodonFollows.ep_following, "GET"),
         route(r"/api/v1/accounts/(?P<id>.*)", "/api/v1/accounts/:id", ep_account, "GET"),
         route(r"/api/v1/statuses/(?:.*/)?(?P<id>[^/]*)/reblogged_by", "/api/v1/statuses/:id/reblogged_by", ep_reblogged_by, "GET"),
         route(r"/api/v1/statuses/(?:.*/)?(?P<id>[^/]*)", "/api/v1/statuses/:id", ep_status, "GET"),

@@ -181,7 +181,7 @@ class MastodonRender:
             "following_count": acc.following,
             "statuses_count": acc.statuses_count,
             "last_status_at": (NOW - timedelta(days=acc.idx % 5)).date().isoformat(),
-            "hide_collections": False,
+            "hide_collections": w.graph is not None and acc.idx in w.graph.hidden,
             "show_media": True,
             "show_media_replies": True,
             "show_featured": True,

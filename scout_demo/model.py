@@ -11,10 +11,13 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from scout_demo.tables import GREEK_LATIN, INSTANCES, NOW, InstanceSpec
+
+if TYPE_CHECKING:
+    from scout_demo.follows import FollowGraph
 
 _B32_SORT = "234567abcdefghijklmnopqrstuvwxyz"
 _B32 = "abcdefghijklmnopqrstuvwxyz234567"
@@ -150,6 +153,8 @@ class World:
         self.bsky_by_did: dict[str, int] = {}
         self.bsky_by_handle: dict[str, int] = {}
         self.bsky_by_rkey: dict[tuple[str, str], int] = {}
+        # who follows whom, seeds and starter packs (scout_demo.follows); None: no graph
+        self.graph: FollowGraph | None = None
 
     # -- statuses -----------------------------------------------------------------
     def status(self, key: int) -> Post:

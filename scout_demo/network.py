@@ -31,6 +31,7 @@ from crawler.core.vocab import country_code
 from scout_demo.service import json_bytes
 from scout_demo.tables import (
     DEMO_CAMPAIGN_NAME,
+    DEMO_FOLLOWERS_MAX,
     DEMO_HASHTAGS,
     DEMO_KEYWORDS,
     LANGS,
@@ -221,8 +222,46 @@ class DemoNetwork:
         return {url: self._call(url + "/_demo/stats") for url in self.urls}
 
 
-def write_demo_campaign(net_state: dict[str, Any], path: Path) -> Path:
-    """Write a campaign TOML pointing at a running demo network; returns ``path``."""
+def seeds_toml(net_state: dict[str, Any]) -> str:
+    """The ``[seeds]`` section for the network's seed accounts and starter packs, each
+    written in another of the forms organizers copy (handle, profile URL, at:// URI);
+    empty if the state names none."""
+    accounts: list[str] = []
+    forms = {"mastodon": 0, "bluesky": 0}
+    for seed in net_state.get("seeds", []):
+        n = forms[seed["platform"]]
+        forms[seed["platform"]] += 1
+        if seed["platform"] == "mastodon":
+            base, user = seed["base_url"], seed["username"]
+            accounts.append((seed["handle"], f"{base}/@{user}", "@" + seed["handle"])[n % 3])
+        else:
+            web = f"https://bsky.app/profile/{seed['did']}"
+            accounts.append((seed["handle"], web, "@" + seed["handle"])[n % 3])
+    packs = []
+    for i, pack in enumerate(net_state.get("starter_packs", [])):
+        if i % 2 == 0:
+            packs.append(f"at://{pack['creator_did']}/app.bsky.graph.starterpack/{pack['rkey']}")
+        else:
+            packs.append(f"https://bsky.app/starter-pack/{pack['creator_handle']}/{pack['rkey']}")
+    if not accounts and not packs:
+        return ""
+    return (
+        "\n[seeds]\n"
+        "# the campaign's own accounts and its partners': their followers and follows\n"
+        f"accounts = {_toml_array(accounts)}\n"
+        f"starter_packs = {_toml_array(packs)}\n"
+        f"followers_max = {DEMO_FOLLOWERS_MAX}\n"
+    )
+
+
+def _toml_array(values: list[str]) -> str:
+    return "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"
+
+
+def write_demo_campaign(net_state: dict[str, Any], path: Path, *, seeds: bool = True) -> Path:
+    """Write a campaign TOML pointing at a running demo network; returns ``path``.
+    With ``seeds`` (default) it has a ``[seeds]`` section naming the network's seed
+    accounts and starter packs (:func:`seeds_toml`)."""
     since = (NOW - timedelta(days=SPAN_DAYS)).date().isoformat()
     langs = sorted(LANGS)
     countries = sorted(
@@ -254,4 +293,6 @@ password_env = "SCOUT_DEMO_BSKY_PASSWORD"
 [privacy]
 retention_days = 365
 """
+    if seeds:
+        text += seeds_toml(net_state)
     return atomic_write(Path(path), text)

@@ -27,6 +27,8 @@ DEMO_KEYWORDS: tuple[str, ...] = (
     "initiative pour un air pur",
     "iniziativa aria pulita",
 )
+# [seeds] followers_max of the demo campaign: above every demo seed's follower count
+DEMO_FOLLOWERS_MAX = 2000
 DEMO_BSKY_HANDLE = "scout-demo.bsky.test"
 DEMO_BSKY_PASSWORD = "demo-app-password"
 CAMPAIGN_URL = "https://cleanair-eci.example/sign"
@@ -94,3 +96,5 @@ BOT_COUNTED: dict[str, str] = dict(_TABLES["bot_counted"])
 SPOILER: dict[str, str] = dict(_TABLES["spoiler"])
 # Tags used by off-topic posts in every language, besides each language's own.
 GENERIC_NOISE_TAGS: tuple[str, ...] = tuple(_TABLES["generic_noise_tags"])
+# The follow graph's seeds, starter packs and community rates (scout_demo/follows.py).
+FOLLOW_TABLES: dict[str, Any] = _load("follows.json")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+from scout_demo.follows import build_follows
 from scout_demo.model import (
     Account,
     Post,
@@ -160,12 +161,20 @@ class _Builder(PostsBuilder):
             w.bsky_tag_negtimes[t] = [-w.posts[i].created_at.timestamp() for i in ids]
 
 
-def build_world(seed: int = 2026, n_accounts: int = 3000, n_posts: int = 30000) -> World:
-    """Generate the demo world (deterministic for a seed; no wall clock)."""
+def build_world(
+    seed: int = 2026, n_accounts: int = 3000, n_posts: int = 30000, follows: bool = True
+) -> World:
+    """Generate the demo world (deterministic for a seed; no wall clock).
+
+    ``n_accounts`` posting accounts; with ``follows`` the follow graph
+    (:mod:`scout_demo.follows`) adds seeds, follower-only accounts and starter packs
+    after them, leaving the posting world of the seed unchanged."""
     if n_accounts < 10 or n_posts < n_accounts:
         raise ValueError("need at least 10 accounts and one post per account")
     b = _Builder(seed, n_accounts, n_posts)
     b.build_accounts()
     b.build_posts()
     b.finish()
+    if follows:
+        build_follows(b)
     return b.world

@@ -1,6 +1,7 @@
 """State and helpers shared by the Mastodon spider's parts (timelines in
 :mod:`spiders.mastodon_tags`, instance discovery in :mod:`spiders.mastodon_discovery`,
-reposts and mentioned accounts in :mod:`spiders.mastodon_accounts`).
+reposts and mentioned accounts in :mod:`spiders.mastodon_accounts`, seed accounts'
+followers and following in :mod:`spiders.mastodon_follows`).
 
 The run's store is handed on the crawler (``STORE_ATTR``, see
 :mod:`crawler.core.protocols`): the spider reads cursors, the instance registry and
@@ -125,7 +126,8 @@ class MastodonSpiderBase(scrapy.Spider):
         self._page_lost(response.request, "answers that are not JSON")
 
     def _page_lost(self, request: scrapy.Request, why: str) -> None:
-        """A timeline page given up after the retries: the walk stops here this run."""
+        """A page of a walk (a timeline, a seed's list) given up after the retries: the
+        walk stops here this run."""
         if "walk" not in request.cb_kwargs:
             return
         self.stats.inc_value("scout/pages_skipped")
@@ -151,6 +153,15 @@ class MastodonSpiderBase(scrapy.Spider):
             return f"HTTP {response.status}"
         if failure.check(TcpTimeoutError, defer.TimeoutError):
             return "timed out"
+        # Scrapy's DownloadFailedError is raised from Twisted's "response never received",
+        # which wraps the failures that say why (a TLS error, a reset)
+        value = failure.value
+        cause = getattr(value, "__cause__", None)
+        inner = getattr(value, "reasons", None) or getattr(cause, "reasons", None)
+        if inner and isinstance(inner[0], Failure):
+            failure = inner[0]
+            if "SSL" in (failure.type.__module__ or ""):
+                return "TLS handshake failed (does the server speak https?)"
         text = " ".join(failure.getErrorMessage().split())
         return text[:160] or failure.type.__name__  # type: ignore[union-attr]
 

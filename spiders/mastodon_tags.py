@@ -23,9 +23,13 @@ Tag timelines carry no reblogs (a reblog has no tags), so reposts are read the w
 API allows: ``/api/v1/statuses/:id/reblogged_by`` for the most reblogged statuses
 collected in this run (``SCOUT_REBLOGGED_BY_MAX``), once the timelines are
 done, within the same budgets (:mod:`spiders.mastodon_accounts`); discovery callbacks
-are in :mod:`spiders.mastodon_discovery`.
+are in :mod:`spiders.mastodon_discovery`. The followers and following of the campaign's
+seed accounts (``[seeds] accounts``) are walked by this same crawler, within the same
+budgets (:mod:`spiders.mastodon_follows`).
 
-Usage: ``scrapy crawl mastodon_tags -a campaign=data/campaign.example.toml``.
+Usage: ``scrapy crawl mastodon_tags -a campaign=data/campaign.example.toml`` (with
+``[campaign] follow_related = true`` the accepted related hashtags are crawled too, as
+with ``scout crawl``).
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from crawler.core.errors import ParseError
 from crawler.core.items import CursorItem
 from crawler.core.net import host_key
 from crawler.core.protocols import ERROR_LINES
+from crawler.core.related import AcceptedHashtags, followed
 from crawler.core.resume import CLEARED, Backfill, backfill_key
 from crawler.core.text import parse_timestamp
 from crawler.mastodon.discovery import InstanceRegistry
@@ -55,6 +60,7 @@ from crawler.mastodon.parse import next_max_id, parse_status
 from spiders.mastodon_accounts import AccountLookups
 from spiders.mastodon_base import REFUSED_STATUSES
 from spiders.mastodon_discovery import InstanceDiscovery
+from spiders.mastodon_follows import SeedFollows
 
 PAGE_LIMIT = 40  # the API maximum for timelines
 
@@ -97,7 +103,7 @@ class _Walk:
             yield CursorItem(self.source, backfill_key(self.key), CLEARED)
 
 
-class MastodonTagSpider(InstanceDiscovery, AccountLookups):
+class MastodonTagSpider(InstanceDiscovery, AccountLookups, SeedFollows):
     name = "mastodon_tags"
     custom_settings = {
         # refused feeds are answered by the spider, not dropped by HttpErrorMiddleware
@@ -109,6 +115,9 @@ class MastodonTagSpider(InstanceDiscovery, AccountLookups):
 
     def __init__(self, campaign: str | Campaign | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(campaign, *args, **kwargs)
+        # a campaign file read here (``scrapy crawl -a campaign=FILE``) follows the accepted
+        # related hashtags at start, as ``scout crawl`` does; a handed Campaign already does
+        self.follow_accepted = not isinstance(campaign, Campaign)
         self.reblogs_scheduled = False
         self.mentions_scheduled = False
 
@@ -121,6 +130,9 @@ class MastodonTagSpider(InstanceDiscovery, AccountLookups):
 
     # ------------------------------------------------------------------ start
     async def start(self) -> AsyncIterator[Any]:
+        store = self.store
+        if self.follow_accepted and isinstance(store, AcceptedHashtags):
+            self.campaign = followed(self.campaign, store)
         masto = self.campaign.mastodon
         if masto is None:
             self.logger.info("no [mastodon] section: nothing to crawl")
@@ -133,6 +145,8 @@ class MastodonTagSpider(InstanceDiscovery, AccountLookups):
             if rec.needs_check(self.now):
                 # what software a configured server runs, for the analysts' table
                 yield self._nodeinfo_request(base.rstrip("/"), configured=True)
+        for req in self.seed_requests():
+            yield req
         if masto.discover:
             for rec in self.registry.crawlable():
                 if not self._room():

@@ -199,3 +199,61 @@ def test_discovery_uses_the_policy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SCOUT_ALLOWED_HOSTS", "127.0.0.1:3002")
     assert may_crawl("http://127.0.0.1:3002")
     assert not may_crawl("http://127.0.0.1:3003")
+
+
+def _resolver(monkeypatch: pytest.MonkeyPatch, table: dict[str, str]) -> None:
+    """getaddrinfo as a DNS would answer for these names (a rebinding attacker's)."""
+    import socket
+
+    def fake(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
+        if host not in table:
+            raise socket.gaierror("no such name")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (table[host], port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+
+
+def test_sdk_clients_refuse_names_that_resolve_to_private_addresses(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """The atproto SDK, Mastodon.py and the Jetstream socket connect by themselves (no
+    Scrapy middleware): the names they are given are resolved and judged first."""
+    from crawler.bluesky.collector import BlueskyCollector
+    from crawler.bluesky.jetstream_socket import Sessions
+    from crawler.core.config import Campaign
+    from crawler.core.errors import AddressRefused
+    from crawler.core.net import resolved_refusal
+    from crawler.mastodon.client import MastodonClient
+    from pipelines.stats import Stats
+
+    _resolver(
+        monkeypatch,
+        {
+            "pds.example.org": "10.1.2.3",
+            "meta.example.org": "169.254.169.254",
+            "public.example.org": "93.184.215.14",
+        },
+    )
+    assert resolved_refusal("https://public.example.org") is None
+    assert resolved_refusal("https://unknown.example.org") is None  # the client's own error
+    refusal = resolved_refusal("https://pds.example.org")
+    assert refusal is not None and "private address 10.1.2.3" in refusal
+    meta = resolved_refusal("https://meta.example.org/x")
+    assert meta is not None and "metadata" in meta
+    monkeypatch.setenv("SCOUT_ALLOWED_HOSTS", "pds.example.org:443")
+    assert resolved_refusal("https://pds.example.org") is None  # named: a self-hosted PDS
+    monkeypatch.delenv("SCOUT_ALLOWED_HOSTS")
+
+    campaign = Campaign.model_validate(
+        {
+            "campaign": {"name": "x", "hashtags": ["eci"]},
+            "bluesky": {"service": "https://pds.example.org"},
+        }
+    )
+    with pytest.raises(AddressRefused, match="pds.example.org.*10.1.2.3"):
+        BlueskyCollector(campaign, stats=Stats(), cursors=None, session_dir=tmp_path)  # type: ignore[arg-type]
+    with pytest.raises(AddressRefused, match="169.254.169.254"):
+        MastodonClient("https://meta.example.org", None)
+    sock = Sessions(host="meta.example.org", stats=Stats())
+    with pytest.raises(AddressRefused):
+        sock._session("wss://meta.example.org/subscribe", print, lambda: None, None)  # type: ignore[arg-type]

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import spacy
+from sklearn.feature_extraction.text import HashingVectorizer
 
 from nlp.classify import Classifier, ClassifierConfig
-from nlp.textcat import MODEL_DIR, ModelPrediction, load_model
+from nlp.textcat import MODEL_DIR, FeatureParams, Featurizer, ModelPrediction, load_model
 from tests.support.fixtures import ROOT, SHARED_DIR
 
 LABELS = SHARED_DIR / "data" / "labels"
@@ -123,3 +125,36 @@ def test_project_workflow_on_a_sample(tmp_path: Path) -> None:
     assert len(preds) == 2 and all(0.0 <= p.p_org <= 1.0 for p in preds)
     scored = json.loads((tmp_path / "metrics" / "scores.json").read_text(encoding="utf-8"))
     assert set(scored) == {"full", "model", "lexicon"}
+
+
+def test_featurizer_cache_gives_scikit_learns_rows() -> None:
+    """The chunk cache is an optimisation only: batch by batch, across a cache reset,
+    the rows equal scikit-learn's HashingVectorizer on the whole texts."""
+    params = FeatureParams()
+    texts = [
+        "ver.di Bundesvorstand\nWir sind die Vereinte Dienstleistungsgewerkschaft.\n",
+        "Maria\nmum of two, coffee addict,  love my cats\tand bad movies\n",
+        "ΟΔΟΣ ΑΘΗΝΑΣ\nΣύλλογος εργαζομένων ΟΤΑ Αθηνών\n",
+        "Asociația Salvați Dunărea și Delta\nOrganizație neguvernamentală " * 12,
+        "",
+        "   \n",
+    ] * 3
+
+    def reference(batch: list[str]) -> sp.csr_matrix:
+        cut = [t[: params.max_chars] for t in batch]
+        common = {"n_features": params.n_features, "alternate_sign": False}
+        char = HashingVectorizer(
+            analyzer="char_wb",
+            ngram_range=(params.char_ngram_min, params.char_ngram_max),
+            **common,
+        ).transform(cut)
+        word = HashingVectorizer(analyzer="word", **common).transform(cut)
+        return sp.csr_matrix(char + word * params.word_weight)
+
+    featurize = Featurizer(params)
+    featurize.CACHE_CHUNKS = 25  # forces resets between batches
+    got = sp.vstack([featurize(texts[i : i + 4]) for i in range(0, len(texts), 4)])
+    want = reference(texts)
+    assert got.shape == want.shape
+    assert abs(got - want).max() < 1e-6
+    assert got.nnz == want.nnz

@@ -211,3 +211,23 @@ def test_opt_outs_are_remembered_across_runs_and_can_be_withdrawn(store: Store) 
     assert back.stats.get_value("scout/consent/opt_outs_withdrawn") == 1
     assert store.count("opted_out") == 0
     assert store.count("posts") == 2
+
+
+def test_an_account_read_through_another_server_keeps_its_local_id_there() -> None:
+    """A follower list on server B lists an account of server A with B's local id: that
+    id must reach the refs table the first time (replies made on B point at it), or a
+    rerun resolves what the first run could not and the two runs differ."""
+    store = Store(":memory:")
+    chain = PipelineChain(store)
+    uri = "mastodon:https://a.example/users/eszter"
+
+    def seen(ref: str) -> AccountItem:
+        return AccountItem(uri, "mastodon", "eszter@a.example", followers_count=3, local_refs=[ref])
+
+    assert chain.process(seen("a.example#1")) is not None
+    assert chain.process(seen("b.example#77")) is not None  # new server-local id
+    assert chain.process(seen("b.example#77")) is None  # nothing new: dropped
+    chain.close()
+    with store.session() as con:
+        refs = con.execute("SELECT ref, target_id FROM refs ORDER BY ref").fetchall()
+    assert refs == [("a.example#1", uri), ("b.example#77", uri)]

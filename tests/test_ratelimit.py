@@ -118,10 +118,15 @@ def test_policy_with_several_quotas() -> None:
         (5, 5, 60, 60.0 + RESET_MARGIN_SECONDS),  # would go below the reserve
         (0, 0, 60, 60.0 + RESET_MARGIN_SECONDS),  # spent
         (0, 0, -5, 0.0),  # reset passed
+        # a whole-second reset (rounded down) that just passed: the window may still run
+        # for most of a second, so the margin is still waited (the Bluesky 429s)
+        (1, 2, -0.4, RESET_MARGIN_SECONDS - 0.4),
         (None, 0, 60, 0.0),  # unknown
     ],
 )
-def test_wait_seconds(remaining: int | None, reserve: int, reset_in: int, expected: float) -> None:
+def test_wait_seconds(
+    remaining: int | None, reserve: int, reset_in: float, expected: float
+) -> None:
     rl = RateLimit(300, remaining, NOW + timedelta(seconds=reset_in), 300)
     assert rl.wait_seconds(NOW, reserve=reserve) == pytest.approx(expected)
 

@@ -211,3 +211,28 @@ def chart_role_mix(roles: pd.DataFrame) -> Chart:
             ax.text(float(total), y, f" {int(total)}", va="center", fontsize=8)
         ax.set_xlabel("accounts")
         return Chart(title, _svg(fig), "Authors of campaign posts and ranked leads.")
+
+
+def chart_communities(communities: Sequence[dict[str, Any]]) -> Chart:
+    """Community sizes, largest first, with leads per type in each (``leads`` per row)."""
+    title = "Communities around the campaign: members and leads"
+    if not communities:
+        return Chart(title, None, "No communities yet: the campaign graph is too small.")
+    rows = list(communities)[:12][::-1]
+    with _mpl() as plt:
+        fig, ax = plt.subplots(figsize=(10, 0.35 * len(rows) + 1.0), layout="constrained")
+        labels = [_label(f"{r['community']}: {r['label'] or '(no label)'}", 40) for r in rows]
+        ax.barh(labels, [r["size"] for r in rows], color="#d9dee7", label="members")
+        left = np.zeros(len(rows))
+        for t in LEAD_TYPES:
+            values = np.array([r["leads"].get(t, 0) for r in rows], dtype=float)
+            if values.sum():
+                ax.barh(labels, values, left=left, color=TYPE_COLORS[t], label=f"{t} leads")
+                left += values
+        ax.set_xlabel("accounts")
+        ax.legend(frameon=False, loc="lower right")
+        return Chart(
+            title,
+            _svg(fig),
+            "Grey: members of the community in the campaign graph; colours: its leads.",
+        )

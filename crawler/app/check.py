@@ -27,7 +27,7 @@ import requests
 
 from crawler.core.config import Campaign
 from crawler.core.errors import ScoutError
-from crawler.core.net import url_refusal
+from crawler.core.net import resolved_refusal, url_refusal
 from crawler.core.vocab import DEFAULT_DB, USER_AGENT
 from crawler.mastodon.discovery import nodeinfo_href, nodeinfo_software
 
@@ -72,7 +72,7 @@ class Http:
 
     def get(self, url: str, schemes: tuple[str, ...] = ("http", "https")) -> requests.Response:
         for _ in range(MAX_REDIRECTS + 1):
-            refusal = url_refusal(url, schemes)
+            refusal = url_refusal(url, schemes) or resolved_refusal(url)
             if refusal is not None:
                 raise ProbeFailed(f"refused by the address policy: {refusal}")
             try:
@@ -194,7 +194,7 @@ def probe_jetstream(url: str, timeout: float) -> str:
     from websockets.exceptions import InvalidStatus, WebSocketException
     from websockets.sync.client import connect
 
-    refusal = url_refusal(url, ("ws", "wss"))
+    refusal = url_refusal(url, ("ws", "wss")) or resolved_refusal(url)
     if refusal is not None:
         raise ProbeFailed(f"refused by the address policy: {refusal}")
     try:

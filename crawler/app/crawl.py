@@ -369,6 +369,8 @@ def run_crawl(
     now: datetime | None = None,
     show_progress: bool | None = None,
 ) -> CrawlResult:
+    from crawler.app.graph import measure_campaign
+    from crawler.app.hashtags import followed_campaign
     from crawler.app.ranking import rank
 
     session_dir = session_dir or db.parent / ".sessions"
@@ -376,6 +378,8 @@ def run_crawl(
         # the read snapshot for analysts: every SNAPSHOT_EVERY s and when the run ends
         store = Store(db, snapshot_every=SNAPSHOT_EVERY)
         try:
+            # [campaign] follow_related: accepted related hashtags join the campaign's
+            campaign = followed_campaign(campaign, store)
             interrupted = store.mark_interrupted(campaign.name)
             if interrupted:
                 logger.warning("%d earlier run(s) were interrupted; resuming", interrupted)
@@ -395,6 +399,7 @@ def run_crawl(
                 result.purged = store.purge_older_than(campaign.retention_cutoff(now))
                 result.classified = classify_accounts(store)
                 score_campaign(store, campaign)
+                measure_campaign(store, campaign)  # graph measures the ranking reads
                 result.leads = len(rank(store, campaign, now=now))
             except BaseException as exc:
                 store.finish_run(

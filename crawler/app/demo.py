@@ -58,6 +58,12 @@ def run_demo(
             f"crawling {len(net.mastodon_urls)} Mastodon instances and a Bluesky service "
             f"for #{', #'.join(cfg.campaign.hashtags)} ..."
         )
+        if cfg.seeds.accounts or cfg.seeds.starter_packs:
+            console.print(
+                f"  and the followers of {len(cfg.seeds.accounts)} seed accounts and "
+                f"{len(cfg.seeds.starter_packs)} starter packs (section \\[seeds] of "
+                f"{campaign_path.name})"
+            )
         result = run_crawl(
             cfg,
             db,

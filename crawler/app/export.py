@@ -46,6 +46,8 @@ COLUMNS: tuple[str, ...] = (
     "reasons",
     *COMPONENTS,
     "scope",
+    "community",
+    "community_label",
     "account_id",
 )
 FORMATS: tuple[str, ...] = (".csv", ".xlsx", ".parquet")
@@ -73,6 +75,10 @@ COLUMN_HELP: dict[str, str] = {
     "campaign_posts": "Number of posts of this account that matched the campaign.",
     "scope": "Level of an organisation or politician: local, regional, national or "
     "european; empty when unclear or for private persons.",
+    "community": "Number of the account's community in the campaign graph (0 = the "
+    "largest); empty when the graph was not computed or the account is in no community "
+    "of 3 or more.",
+    "community_label": "The community in words: its main language, country and hashtags.",
     "account_id": "Stable id: 'mastodon:' + ActivityPub URI or 'bluesky:' + DID.",
 }
 
@@ -107,7 +113,7 @@ def select_leads(
         raise ExportError(f"limit must be at least 1, not {limit}")
     # a code that is no member state filters to nothing, never to everything
     cc = None if country is None else (country_code(country) or country.strip().upper())
-    return readmodels.select_leads(
+    leads = readmodels.select_leads(
         store,
         campaign,
         lead_type=lead_type,
@@ -116,6 +122,9 @@ def select_leads(
         limit=limit,
         types=LEAD_TYPES,
     )
+    graph = store.lead_communities(campaign)[["account_id", "community", "community_label"]]
+    graph = graph.astype({"community": "Int64"})
+    return leads.merge(graph, on="account_id", how="left")[list(COLUMNS)]
 
 
 def neutralize(value: Any) -> Any:

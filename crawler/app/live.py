@@ -156,8 +156,11 @@ def run_live(
     stop: threading.Event | None = None,
     install_signals: bool = True,
 ) -> LiveResult:
+    from crawler.app.hashtags import followed_campaign
     from crawler.app.ranking import rank
 
+    # [campaign] follow_related: accepted related hashtags join the campaign's
+    campaign = followed_campaign(campaign, db)
     session_dir = session_dir or db.parent / ".sessions"
     sources: dict[str, Callable[[threading.Event], dict[str, Any]]] = {}
     if campaign.bluesky is not None and campaign.bluesky.jetstream:

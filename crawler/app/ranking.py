@@ -11,6 +11,14 @@ Candidates
     posts: organizations mentioned by supporters are prime intermediaries even if they
     never posted.  A *supporter* is an author of campaign posts whose stance is not
     ``opposes`` (no stance scored yet counts as not opposing).
+    Where the campaign graph was computed (:mod:`crawler.app.graph`), accounts that
+    follow the campaign's seed accounts are candidates too, even if they never posted
+    (found only through the seeds' follower lists; the consent rules applied when they
+    were collected): private people as volunteers, organizations and public roles as
+    their natural lead type (a partner NGO's follower that is itself an NGO is an
+    intermediary, a foundation a sponsor, an MEP an influencer); their reasons say which
+    seeds they follow. The campaign's seed accounts themselves are not candidates for
+    following one another (they are on board already).
     Excluded: stance ``opposes``; bots from every lead type (bots are never volunteers,
     and a bot as influencer, sponsor or intermediary cannot be contacted as a partner).
     Only with ``privacy.exclude_bots_from_volunteers = false`` may a bot be a volunteer.
@@ -23,8 +31,11 @@ Lead type (one per account, the first that fits, in this order)
     3. intermediary: org_type ngo, union, association, party, academic or other (an
        organization without org_type counts as other).
     4. volunteer: role individual without an org_type (a private person: never a
-       politician or a public body) with at least one campaign post and stance supports
-       or neutral (not scored yet counts as neutral).
+       politician or a public body) with at least one campaign post or following at
+       least one seed account, and stance supports or neutral (not scored yet counts as
+       neutral). A private person found only as a seed follower is a volunteer or no
+       lead (never an influencer by the top-2 % rule, which ranks the other candidates);
+       an organization or public role found that way gets its type by rules 1-3.
     Role, org_type, country and scope are an organizer's correction where there is one
     (table ``overrides``), else the classifier's.
     Accounts fitting none (e.g. not classified yet) are not leads.
@@ -33,9 +44,15 @@ Components (each 0..1, stored in ``leads``)
     reach        0.7 * ln(1+followers) / max over candidates
                  + 0.3 * ln(1+engagement) / max, engagement = likes + reposts + replies
                  received on the account's campaign posts.
-    centrality   in-degree = distinct supporters interacting with the account in campaign
-                 posts, ln(1+x) / max; volunteers: 0.5 * in-degree part + 0.5 * out-degree
-                 part (distinct accounts the volunteer interacts with).
+    centrality   with the campaign graph (table ``account_graph``): PageRank relative to
+                 the graph's average account, ln(1+x) / max; volunteers: 0.4 * that
+                 + 0.3 * out-degree in the graph, ln(1+x) / max + 0.3 * seeds followed
+                 (``SEEDS_FULL`` or more count 1), so a volunteer who follows several
+                 seeds, or follows one and posts (activity), ranks higher.
+                 Without it (fallback, per account): in-degree = distinct supporters
+                 interacting with the account in campaign posts, ln(1+x) / max;
+                 volunteers: 0.5 * in-degree part + 0.5 * out-degree part (distinct
+                 accounts the volunteer interacts with).
     role_fit     per lead type and role/org_type, from the ``role_fit`` VALUES table.
     stance       supports 1.0, neutral (or not scored) 0.4 (``leads.stance_score``;
                  ``leads.stance`` keeps the word); the reasons quote the post that
@@ -59,7 +76,8 @@ Weights per lead type (see :data:`WEIGHTS`)
 
 ``score`` is the weighted sum rounded to 4 decimals; ``rank`` is the row number within
 the lead type by score descending, ties broken by account_id; ``reasons`` says in words
-what produced the numbers.
+what produced the numbers (with the graph: which seed accounts it follows, by handle, its
+community's label and size, and its PageRank relative to the average account).
 
 Analyst views (created or replaced by :func:`create_views`, also called by ``rank``)
     ``v_leads_explained``  every ``leads`` row with the account's profile and
@@ -132,6 +150,7 @@ WEIGHTS: dict[str, dict[str, float]] = {
 HALF_LIFE_DAYS = 14.0
 INFLUENCER_MIN_FOLLOWERS = 5_000
 INFLUENCER_TOP_SHARE = 0.02  # individuals in the top 2 % of candidates by followers
+SEEDS_FULL = 3.0  # following this many of the campaign's seed accounts counts fully
 
 
 def ranking_parameters(campaign: Campaign, now: datetime) -> list[object]:
@@ -144,6 +163,7 @@ def ranking_parameters(campaign: Campaign, now: datetime) -> list[object]:
         campaign.privacy.exclude_bots_from_volunteers,
         INFLUENCER_MIN_FOLLOWERS,
         INFLUENCER_TOP_SHARE,
+        SEEDS_FULL,
     ]
     assert len(WEIGHTS) == 4, "ranking.sql has one weights row per lead type"
     for lead_type, w in WEIGHTS.items():

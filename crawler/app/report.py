@@ -21,6 +21,7 @@ import pandas as pd
 
 from crawler.app.charts import (
     Chart,
+    chart_communities,
     chart_leads_per_country,
     chart_posts_per_day,
     chart_role_mix,
@@ -74,6 +75,8 @@ COMPONENT_HELP: dict[str, str] = {
 }
 STANCE_VALUES: dict[str, float] = {"supports": 1.0, "neutral": 0.4, "opposes": 0.0}
 COUNTRIES_NEEDED = 7  # Regulation (EU) 2019/788, Art. 3(1)(b)
+COMMUNITIES_SHOWN = 10  # the largest communities get a table each
+COMMUNITY_LEADS = 5  # best leads shown per community
 TEMPLATE = "report.html.j2"
 
 
@@ -223,6 +226,42 @@ def leads_per_level(leads: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+def _strings(values: Any) -> list[str]:
+    """A DuckDB list cell (a list, an array or NULL) as a list of strings."""
+    if values is None or (isinstance(values, float) and math.isnan(values)):
+        return []
+    return [str(v) for v in values if v is not None]
+
+
+def community_summaries(store: Store, campaign: str, leads: pd.DataFrame) -> list[dict[str, Any]]:
+    """The largest communities of the campaign graph, each with its size, languages,
+    countries, top hashtags, central members (handles), leads per type and its best
+    leads of any type by score."""
+    overview = store.community_overview(campaign)
+    if overview.empty:
+        return []
+    members = store.lead_communities(campaign)[["account_id", "community"]].dropna()
+    joined = leads.merge(members, on="account_id")
+    out: list[dict[str, Any]] = []
+    for row in overview.head(COMMUNITIES_SHOWN).to_dict("records"):
+        part = joined[joined["community"] == row["community"]]
+        part = part.sort_values(["score", "account_id"], ascending=[False, True])
+        out.append(
+            {
+                "community": int(row["community"]),
+                "size": int(row["size"]),
+                "label": row["label"] if isinstance(row["label"], str) else None,
+                "languages": _strings(row["languages"]),
+                "countries": _strings(row["countries"]),
+                "hashtags": _strings(row["top_hashtags"]),
+                "central": _strings(row["central_handles"]),
+                "leads": {t: int((part["lead_type"] == t).sum()) for t in LEAD_TYPES},
+                "top_leads": _records(part.head(COMMUNITY_LEADS)),
+            }
+        )
+    return out
+
+
 def build_report(
     store: Store,
     campaign: Campaign,
@@ -262,11 +301,13 @@ def build_report(
     reached = sum(1 for r in rows if r.signatures is not None and not r.below_threshold)
 
     per_day = readmodels.campaign_posts_per_day(store, name, tags)
+    communities = community_summaries(store, name, leads)
     charts = [
         chart_leads_per_country(rows, unknown),
         chart_posts_per_day(per_day),
         chart_score_distribution(leads),
         chart_role_mix(readmodels.role_mix(store, name, tags)),
+        chart_communities(communities),
     ]
 
     weights = check_weights(leads, declared_weights())
@@ -286,6 +327,8 @@ def build_report(
         "totals": readmodels.campaign_post_totals(store, name, tags),
         "lead_counts": {t: int((leads["lead_type"] == t).sum()) for t in LEAD_TYPES},
         "levels": leads_per_level(leads),
+        "communities": communities,
+        "communities_total": len(store.community_overview(name)) if communities else 0,
         "top": top,
         "top_n": top_n,
         "rows": rows,

@@ -9,6 +9,8 @@
 - Authors' full profiles with ``app.bsky.actor.getProfiles``, 25 at a time (the API
   maximum), fetched before the page's posts go through the pipelines, so the consent
   step decides on the full profile (bio, labels).
+- Then the seeds' followers and follows and the starter packs' members
+  (:mod:`crawler.bluesky.graph`), through the same calls, reserve and fault policy.
 - ``RateLimit-*`` headers (epoch reset) are read after every call; at the reserve the
   collector sleeps until the reset.
 - One fault policy for every call: a 429 (waits for ``Retry-After`` or the reset), a 5xx,
@@ -46,6 +48,7 @@ from atproto_client.exceptions import (
     RequestErrorBase,
     UnauthorizedError,
 )
+from atproto_client.models.utils import get_response_model
 from atproto_client.request import Request, Response
 
 from crawler.bluesky.faults import (
@@ -55,11 +58,13 @@ from crawler.bluesky.faults import (
     classify,
     reason,
 )
+from crawler.bluesky.graph import SeedWalker
 from crawler.bluesky.parse import parse_post_view, parse_profile
 from crawler.core.config import BlueskySection, Campaign
 from crawler.core.errors import ParseError, ScoutError
 from crawler.core.files import atomic_write
 from crawler.core.items import AccountItem, CursorItem
+from crawler.core.net import ensure_resolved_allowed
 from crawler.core.protocols import CursorReader, StatsLike
 from crawler.core.ratelimit import parse_rate_limit, retry_after
 from crawler.core.resume import CLEARED, Backfill, backfill_key
@@ -131,6 +136,10 @@ class BlueskyCollector:
         self.max_wait = max_wait
         self.backoff = backoff
         self.host = urlsplit(self.cfg.service).netloc.lower()
+        # the SDK connects by itself: the names must not lead to private addresses
+        for url in (self.cfg.service, self.cfg.appview):
+            if url:
+                ensure_resolved_allowed(url)
         self.client = Client(base_url=self.cfg.service, request=Request(timeout=timeout))
         self.client.request.add_additional_header("User-Agent", USER_AGENT)
         # `[bluesky] appview`: a public AppView for profile lookups, without a session
@@ -252,13 +261,19 @@ class BlueskyCollector:
                 self.wait(self._retry_wait(exc, attempt))
         raise AssertionError("unreachable")
 
-    def _query(self, nsid: str, params: Any, *, public: bool = False) -> dict[str, Any]:
+    def _query(
+        self, nsid: str, params: Any, *, public: bool = False, model: Any = None
+    ) -> dict[str, Any]:
+        """The JSON answer of one query under the fault policy; ``model`` (the SDK's
+        typed output model) checks its shape, so a malformed answer is retried too."""
         client = self.public if public and self.public is not None else self.client
 
         def call() -> Response:
             response: Response = client.invoke_query(nsid, params=params)
             if not isinstance(response.content, dict):
                 raise NotJson("the answer is not JSON")
+            if model is not None:
+                get_response_model(response, model)  # ModelError: a malformed body
             return response
 
         for _ in range(2):
@@ -455,11 +470,13 @@ class BlueskyCollector:
                 return
 
     def run(self) -> Iterator[Any]:
-        """Log in, search every query, look up the mentioned accounts; yields items."""
+        """Log in, search every query, look up the mentioned accounts, then walk the
+        seeds' followers and follows and the starter packs; yields items."""
         self.login()
         for key, q in self.queries():
             yield from self.search(key, q)
         yield from self.fetch_mentioned()
+        yield from SeedWalker(self).run()
 
 
 def _iso(when: datetime) -> str:

@@ -23,6 +23,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.sync.client import connect
 
 from crawler.bluesky.jetstream_records import STATS
+from crawler.core.net import ensure_resolved_allowed
 from crawler.core.protocols import StatsLike
 from crawler.core.vocab import USER_AGENT
 
@@ -104,6 +105,7 @@ class Sessions:
     ) -> bool:
         """One websocket session; True when it delivered at least one message."""
         got = False
+        ensure_resolved_allowed(url)  # websockets connects by itself
         with connect(
             url,
             open_timeout=self.open_timeout,

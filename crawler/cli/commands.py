@@ -1,5 +1,5 @@
 """The commands of the crawl-and-rank job: crawl, live, leads, export, report, forget,
-correct, corrections."""
+correct, corrections, hashtags, graph."""
 
 from __future__ import annotations
 
@@ -236,3 +236,105 @@ def corrections(
     with reading(db) as store:
         n = export_corrections(store, out_path)
     out.print(f"wrote {n} corrected accounts to {out_path}")
+
+
+@app.command()
+def hashtags(
+    campaign: CampaignArg,
+    accept: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--accept",
+            help="Record a related tag that later crawls follow when [campaign] "
+            "follow_related = true (repeatable).",
+        ),
+    ] = None,
+    drop: Annotated[
+        list[str] | None, typer.Option("--drop", help="Stop following an accepted tag.")
+    ] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", "-l", help="Within posts in this language, e.g. de.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Rows.")] = 30,
+    db: DbOpt = DB_PATH,
+) -> None:
+    """Hashtags related to the campaign's: posts, accounts and lift over other posts."""
+    from crawler.app import hashtags as related
+    from crawler.app.summaries import open_store, reading
+
+    cfg = load_campaign_file(campaign)
+    related.check_tags(accept or [])  # every tag checked before anything is written
+    related.check_tags(drop or [], "--drop")
+    want = related.check_lang(lang)
+    if accept or drop:
+        writable(db, "--db")
+        with open_store(db, must_exist=False) as store:
+            added = related.accept(store, cfg, accept or [])
+            dropped = related.drop(store, cfg, drop or [])
+        for verb, tags in (("accepted", added), ("dropped", dropped)):
+            if tags:
+                out.print(cell(f"{verb}: {', '.join('#' + t for t in tags)}"))
+    with reading(db) as store:
+        found = related.related_hashtags(store, cfg, lang=want, limit=limit)
+    if not found.tags:
+        out.print(
+            cell(
+                f"No related hashtags for {cfg.name!r}{f' in {want}' if want else ''} yet: a tag"
+                f" needs {related.MIN_POSTS} campaign posts from {related.MIN_ACCOUNTS} accounts."
+            )
+        )
+    else:
+        title = f"Hashtags related to {cfg.name}" + (f" ({want})" if want else "")
+        table = Table(title=cell(title), title_justify="left")
+        for col in ("tag", "posts", "accounts", "share", "lift", "languages", "accepted"):
+            just = "right" if col in ("posts", "accounts", "share", "lift") else "left"
+            table.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
+        for t in found.tags:  # tags come from the network: plain text, never markup
+            table.add_row(
+                cell(f"#{t.tag}"),
+                f"{t.posts:,}",
+                f"{t.accounts:,}",
+                f"{t.share:.1%}",
+                f"{t.lift:,.2f}",
+                cell(", ".join(t.languages[:3])),
+                "yes" if t.accepted else "",
+            )
+        out.print(table)
+    out.print(
+        f"{found.campaign_posts:,} campaign posts, {found.background_posts:,} other posts; "
+        "lift = share of campaign posts / share of other posts"
+        + (" (few other posts: rough)" if found.rough else "")
+    )
+    if found.accepted:
+        follows = cfg.campaign.follow_related
+        note = "crawls follow them" if follows else "set [campaign] follow_related = true"
+        out.print(cell(f"accepted: {', '.join('#' + t for t in found.accepted)} ({note})"))
+
+
+@app.command()
+def graph(
+    campaign: CampaignArg,
+    out_path: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="FILE.graphml or FILE.gexf (Gephi)", dir_okay=False),
+    ],
+    db: DbOpt = DB_PATH,
+) -> None:
+    """The campaign's accounts and their follow and interaction edges, for Gephi and
+    network tools (text attributes neutralised like the exports)."""
+    from crawler.app.graph_export import build_graph, graph_format, write_graph
+    from crawler.app.summaries import reading
+
+    cfg = load_campaign_file(campaign)
+    graph_format(out_path)
+    writable(out_path, "--out")
+    with reading(db) as store:
+        network = build_graph(store, cfg.name)
+    path = write_graph(network, out_path)
+    out.print(
+        cell(
+            f"wrote {network.number_of_nodes():,} accounts and "
+            f"{network.number_of_edges():,} edges to {path}"
+        ),
+        soft_wrap=True,
+    )

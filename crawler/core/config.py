@@ -34,6 +34,7 @@ from pydantic import (
 from crawler.core.errors import UserError
 from crawler.core.matching import CampaignMatcher
 from crawler.core.net import check_url
+from crawler.core.seeds import SeedAccount, StarterPack, parse_seed, parse_starter_pack
 from crawler.core.vocab import EU_LANGUAGES, country_code
 
 
@@ -132,6 +133,8 @@ class CampaignSection(_Section):
         dict[CountryCode, Annotated[StrictInt, Field(ge=0, le=MAX_SIGNATURES)]],
         Field(max_length=100),
     ] = Field(default_factory=dict)
+    # later crawls also follow the related hashtags accepted with `scout hashtags --accept`
+    follow_related: StrictBool = False
 
     @field_validator("keywords")
     @classmethod
@@ -195,11 +198,46 @@ class PrivacySection(_Section):
     exclude_bots_from_volunteers: StrictBool = True
 
 
+def _check_seed(value: str) -> str:
+    parse_seed(value)  # ValueError names the reason
+    return value.strip()
+
+
+def _check_starter_pack(value: str) -> str:
+    parse_starter_pack(value)
+    return value.strip()
+
+
+SeedRef = Annotated[StrictStr, Field(max_length=2000), AfterValidator(_check_seed)]
+StarterPackRef = Annotated[StrictStr, Field(max_length=2000), AfterValidator(_check_starter_pack)]
+
+
+class SeedsSection(_Section):
+    """The campaign's own and its partners' accounts, and Bluesky starter packs: their
+    followers and follows are collected (the communities around the organizers)."""
+
+    accounts: Annotated[list[SeedRef], Field(max_length=MAX_TERMS), AfterValidator(_unique)] = (
+        Field(default_factory=list)
+    )
+    starter_packs: Annotated[
+        list[StarterPackRef], Field(max_length=MAX_TERMS), AfterValidator(_unique)
+    ] = Field(default_factory=list)
+    followers_max: Annotated[StrictInt, Field(ge=1, le=10_000_000)] = 5000
+
+    def parsed_accounts(self, platform: str | None = None) -> list[SeedAccount]:
+        seeds = [parse_seed(a) for a in self.accounts]
+        return [s for s in seeds if platform is None or s.platform == platform]
+
+    def parsed_starter_packs(self) -> list[StarterPack]:
+        return [parse_starter_pack(p) for p in self.starter_packs]
+
+
 class Campaign(_Section):
     campaign: CampaignSection
     mastodon: MastodonSection | None = None
     bluesky: BlueskySection | None = None
     privacy: PrivacySection = PrivacySection()
+    seeds: SeedsSection = SeedsSection()
     path: Path | None = Field(default=None, exclude=True)
 
     @property

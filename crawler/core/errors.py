@@ -21,6 +21,10 @@ class UserError(ScoutError):
     exit_code = 2
 
 
+class AddressRefused(ScoutError):
+    """A host the address policy refuses (see :mod:`crawler.core.net`)."""
+
+
 class ParseError(ScoutError, ValueError):
     """A record from the network that a parser cannot read (wrong type, missing key,
     bad value). Parsers raise only this; callers log it and count a skip."""

@@ -111,3 +111,49 @@ class CursorItem:
     source: str  # e.g. "mastodon:host:port" or "bluesky:host"
     key: str  # e.g. "tag:cleanaireci"
     value: str
+
+
+@dataclass
+class FollowItem:
+    """One follow edge: ``src_account_id`` follows ``dst_account_id``. Collectors yield it
+    after the AccountItems of both ends, so the consent step has judged them."""
+
+    src_account_id: str
+    dst_account_id: str
+    platform: str
+    seen_at: datetime | None = None
+
+
+@dataclass
+class ListMemberItem:
+    """An account listed in a seed list that is not a follow edge (a Bluesky starter
+    pack's members); ``list_id`` is the list's id as in :class:`SeedListItem`."""
+
+    list_id: str
+    account_id: str
+    platform: str
+    seen_at: datetime | None = None
+
+
+@dataclass
+class SeedListItem:
+    """The end of one walk of a seed's list, yielded after every item of the walk.
+
+    ``list_id`` is ``<seed account_id>#followers`` / ``#following`` or a starter pack's
+    at:// URI; ``kind`` is ``followers``, ``following`` or ``starter_pack``. ``status``:
+    ``complete`` (the whole list was read: edges of this list not seen since
+    ``started_at`` are marked gone), ``truncated`` (``followers_max`` reached),
+    ``hidden`` (the account hides its lists), ``refused`` (the server refused or gave an
+    empty list where the count says otherwise), ``failed`` (gave up after retries),
+    ``not_found`` (the seed does not exist or is opted out)."""
+
+    list_id: str
+    campaign: str
+    seed: str  # as written in the campaign file
+    account_id: str | None  # the seed account (a starter pack: its creator)
+    kind: str
+    platform: str
+    status: str
+    started_at: datetime
+    items: int = 0
+    reason: str | None = None

@@ -302,3 +302,44 @@ def address_refusal(ip: str | IPAddress, url: str) -> str | None:
         if shown not in allowed_hosts():
             return f"{shown} resolved to private address {addr}, not named in {ALLOWED_HOSTS_ENV}"
     return None
+
+
+def resolved_refusal(url: str) -> str | None:
+    """``None`` if every address ``url``'s host name resolves to passes
+    :func:`address_refusal`; else why not. For clients that connect by themselves (the
+    atproto SDK, Mastodon.py, the Jetstream socket), where the Scrapy middleware that
+    judges the connected address does not run: a public name pointing at a private or
+    metadata address is refused before any request. A name that does not resolve passes
+    (the client then fails with its own error); IP literals were judged as written."""
+    import socket
+
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 0)
+    except ValueError as exc:
+        return f"not a valid URL ({exc})"
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return None  # a literal: url_refusal judged it
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return None
+    for info in infos:
+        refusal = address_refusal(str(info[4][0]), url)
+        if refusal is not None:
+            return refusal
+    return None
+
+
+def ensure_resolved_allowed(url: str) -> None:
+    """Raise :class:`~crawler.core.errors.AddressRefused` (one line) when
+    :func:`resolved_refusal` refuses ``url``."""
+    from crawler.core.errors import AddressRefused
+
+    refusal = resolved_refusal(url)
+    if refusal is not None:
+        raise AddressRefused(f"refused {url[:200]}: {refusal}")

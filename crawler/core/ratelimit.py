@@ -51,18 +51,19 @@ class RateLimit:
         """Seconds to wait before the next request so ``remaining`` never drops below
         ``reserve``.
 
-        0 when more than ``reserve`` requests remain, when the reset time has passed,
-        or when nothing is known about the remaining budget.  When the budget is spent
-        and no reset time was sent, waits one window if the window is known.  A wait for
-        a reset adds ``margin``: resets often come in whole seconds (rounded down) and
-        the server's clock is not ours.
+        0 when more than ``reserve`` requests remain, when the reset time plus
+        ``margin`` has passed, or when nothing is known about the remaining budget.
+        When the budget is spent and no reset time was sent, waits one window if the
+        window is known.  A wait for a reset lasts until ``margin`` after it: resets
+        often come in whole seconds (rounded down: the window may still run for most of
+        a second after the published reset) and the server's clock is not ours.
         """
         if self.remaining is None or self.remaining > reserve:
             return 0.0
         if self.reset_at is None:
             return float(self.window_seconds or 0)
-        left = (self.reset_at - _aware(now)).total_seconds()
-        return left + margin if left > 0 else 0.0
+        left = (self.reset_at - _aware(now)).total_seconds() + margin
+        return left if left > 0 else 0.0
 
     def pace_seconds(self, now: datetime, reserve: int = 0) -> float:
         """Even spacing that spends the remaining budget (minus ``reserve``) by the reset.

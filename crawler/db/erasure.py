@@ -51,6 +51,27 @@ _ACCOUNT_DELETES: tuple[tuple[str, str], ...] = (
     ("leads", "DELETE FROM leads WHERE account_id = ANY($ids::VARCHAR[])"),
     ("account_campaign", "DELETE FROM account_campaign WHERE account_id = ANY($ids::VARCHAR[])"),
     ("overrides", "DELETE FROM overrides WHERE account_id = ANY($ids::VARCHAR[])"),
+    (
+        "follows",
+        "DELETE FROM follows WHERE src_account_id = ANY($ids::VARCHAR[])"
+        " OR dst_account_id = ANY($ids::VARCHAR[])",
+    ),
+    ("list_members", "DELETE FROM list_members WHERE account_id = ANY($ids::VARCHAR[])"),
+    ("account_graph", "DELETE FROM account_graph WHERE account_id = ANY($ids::VARCHAR[])"),
+    (
+        "account_graph",
+        "UPDATE account_graph SET seeds_followed = list_filter(seeds_followed,"
+        " lambda m: NOT list_contains($ids::VARCHAR[], m))"
+        " WHERE list_has_any(seeds_followed, $ids::VARCHAR[])",
+    ),
+    ("campaign_seeds", "DELETE FROM campaign_seeds WHERE account_id = ANY($ids::VARCHAR[])"),
+    ("seed_lists", "DELETE FROM seed_lists WHERE account_id = ANY($ids::VARCHAR[])"),
+    (
+        "communities",
+        "UPDATE communities SET central_members = list_filter(central_members,"
+        " lambda m: NOT list_contains($ids::VARCHAR[], m))"
+        " WHERE list_has_any(central_members, $ids::VARCHAR[])",
+    ),
     ("accounts", "DELETE FROM accounts WHERE account_id = ANY($ids::VARCHAR[])"),
 )
 
@@ -148,6 +169,13 @@ _PURGE: tuple[tuple[str, str], ...] = (
         "account_campaign",
         f"DELETE FROM account_campaign WHERE account_id IN {_GONE_ACCOUNTS}",  # noqa: S608
     ),
+    (
+        "follows",
+        f"DELETE FROM follows WHERE src_account_id IN {_GONE_ACCOUNTS}"  # noqa: S608
+        f" OR dst_account_id IN {_GONE_ACCOUNTS}",
+    ),
+    ("list_members", f"DELETE FROM list_members WHERE account_id IN {_GONE_ACCOUNTS}"),  # noqa: S608
+    ("account_graph", f"DELETE FROM account_graph WHERE account_id IN {_GONE_ACCOUNTS}"),  # noqa: S608
     (
         "accounts",
         "DELETE FROM accounts a WHERE a.last_seen_at < $cutoff AND NOT EXISTS"
@@ -318,6 +346,42 @@ class Erasure(Connection):
         ).fetchall()
         with self.transaction():
             return self._delete_accounts([account_id], [str(r[0]) for r in rows])
+
+    @unit
+    def record_opt_outs_and_delete(
+        self, accounts: Sequence[tuple[str, str, str]]
+    ) -> dict[str, int]:
+        """Many accounts seen opted out (``(account_id, handle, reason)``): remember each
+        as salted hashes and delete what is stored about them, in one unit of work (one
+        pass of the erasure statements for all of them, not one per account)."""
+        if not accounts:
+            return {}
+        stamp = now()
+        hashes = [
+            (self.forget_hash(k), reason)
+            for account_id, handle, reason in accounts
+            for k in (account_id, handle)
+            if k
+        ]
+        ids = list(dict.fromkeys(a for a, _h, _r in accounts))
+        stored = self.con.execute(
+            "SELECT handle FROM accounts WHERE account_id = ANY(?::VARCHAR[])", [ids]
+        ).fetchall()
+        handles = list(
+            dict.fromkeys([*(h for _a, h, _r in accounts if h), *(str(r[0]) for r in stored)])
+        )
+        with self.transaction() as con:
+            con.execute(
+                "INSERT INTO opted_out SELECT DISTINCT ON (e.h) e.h, e.r, ? FROM"
+                " (SELECT unnest(?::VARCHAR[]) AS h, unnest(?::VARCHAR[]) AS r) e"
+                " ON CONFLICT (key_hash) DO UPDATE SET reason = excluded.reason,"
+                " seen_at = excluded.seen_at",
+                [stamp, [h for h, _ in hashes], [r for _, r in hashes]],
+            )
+            counts = self._delete_accounts(ids, handles)
+        if self._opted_out is not None:
+            self._opted_out.update(h for h, _ in hashes)
+        return counts
 
     def purge_older_than(self, cutoff: datetime) -> dict[str, int]:
         """Delete posts created before ``cutoff`` (with their interactions and campaign

@@ -217,6 +217,84 @@ MIGRATIONS: list[tuple[int, str]] = [
         ALTER TABLE account_campaign ADD COLUMN IF NOT EXISTS stance_evidence VARCHAR;
         """,
     ),
+    (
+        5,
+        """
+        -- follow edges around seed accounts and starter packs (src follows dst); a rerun
+        -- refreshes last_seen_at; gone_at is set when a complete walk no longer lists it
+        CREATE TABLE IF NOT EXISTS follows (
+            src_account_id VARCHAR NOT NULL,
+            dst_account_id VARCHAR NOT NULL,
+            platform       VARCHAR NOT NULL,
+            first_seen_at  TIMESTAMPTZ,
+            last_seen_at   TIMESTAMPTZ,
+            gone_at        TIMESTAMPTZ,
+            PRIMARY KEY (src_account_id, dst_account_id)
+        );
+        -- each seed list walked (followers, following, a starter pack) and how it ended
+        CREATE TABLE IF NOT EXISTS seed_lists (
+            list_id     VARCHAR PRIMARY KEY,
+            seed        VARCHAR,
+            account_id  VARCHAR,
+            kind        VARCHAR,   -- followers | following | starter_pack
+            platform    VARCHAR,
+            status      VARCHAR,   -- complete | truncated | hidden | refused | failed | not_found
+            items       BIGINT,
+            reason      VARCHAR,
+            started_at  TIMESTAMPTZ,
+            finished_at TIMESTAMPTZ
+        );
+        -- members of lists that are not follow edges (starter packs)
+        CREATE TABLE IF NOT EXISTS list_members (
+            list_id       VARCHAR NOT NULL,
+            account_id    VARCHAR NOT NULL,
+            platform      VARCHAR,
+            first_seen_at TIMESTAMPTZ,
+            last_seen_at  TIMESTAMPTZ,
+            gone_at       TIMESTAMPTZ,
+            PRIMARY KEY (list_id, account_id)
+        );
+        -- which lists and seed accounts belong to which campaign
+        CREATE TABLE IF NOT EXISTS campaign_seeds (
+            campaign   VARCHAR NOT NULL,
+            list_id    VARCHAR NOT NULL,
+            account_id VARCHAR,
+            seed       VARCHAR,
+            kind       VARCHAR,
+            PRIMARY KEY (campaign, list_id)
+        );
+        -- graph measures per campaign over follows and interactions together
+        CREATE TABLE IF NOT EXISTS account_graph (
+            campaign     VARCHAR NOT NULL,
+            account_id   VARCHAR NOT NULL,
+            pagerank     DOUBLE,
+            community    INTEGER,
+            in_degree    BIGINT,
+            out_degree   BIGINT,
+            seeds_followed VARCHAR[],   -- seed accounts this account follows
+            PRIMARY KEY (campaign, account_id)
+        );
+        CREATE TABLE IF NOT EXISTS communities (
+            campaign        VARCHAR NOT NULL,
+            community       INTEGER NOT NULL,
+            size            BIGINT,
+            languages       VARCHAR[],  -- most frequent first
+            countries       VARCHAR[],
+            top_hashtags    VARCHAR[],
+            central_members VARCHAR[],  -- account_ids, most central first
+            label           VARCHAR,    -- e.g. "pl · climate, klimat"
+            PRIMARY KEY (campaign, community)
+        );
+        -- related hashtags an organizer accepted (`scout hashtags --accept`): later crawls
+        -- follow them when [campaign] follow_related = true
+        CREATE TABLE IF NOT EXISTS campaign_hashtags (
+            campaign    VARCHAR NOT NULL,
+            tag         VARCHAR NOT NULL,
+            accepted_at TIMESTAMPTZ,
+            PRIMARY KEY (campaign, tag)
+        );
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -2,7 +2,10 @@
 
 ``Store`` is composed of one part per job, each in its own module:
 :mod:`~crawler.db.connection` (open, migrate, transactions, Arrow registration),
-:mod:`~crawler.db.loads` (keyed Arrow-batch upserts of items), :mod:`~crawler.db.runs`
+:mod:`~crawler.db.loads` (keyed Arrow-batch upserts of items),
+:mod:`~crawler.db.follows` (follow edges, seed lists, starter-pack members),
+:mod:`~crawler.db.hashtags` (related and accepted hashtags),
+:mod:`~crawler.db.graph` (the campaign graph and its measures), :mod:`~crawler.db.runs`
 (runs and cursors), :mod:`~crawler.db.instances` (the Mastodon instance registry),
 :mod:`~crawler.db.campaigns` (campaign posts, texts, engagement, stance rows),
 :mod:`~crawler.db.classify_io` (classifier input and output),
@@ -24,6 +27,9 @@ from crawler.db.connection import (
     snapshot_path,
 )
 from crawler.db.erasure import Erasure, normalise_key
+from crawler.db.follows import FOLLOW_BATCH_SCHEMA, MEMBER_BATCH_SCHEMA, Follows
+from crawler.db.graph import Graph
+from crawler.db.hashtags import Hashtags
 from crawler.db.instances import INSTANCE_BATCH_SCHEMA, Instances
 from crawler.db.loads import (
     ACCOUNT_BATCH_SCHEMA,
@@ -40,6 +46,8 @@ from crawler.db.runs import Runs
 __all__ = [
     "ACCOUNT_BATCH_SCHEMA",
     "CLASSIFICATION_COLUMNS",
+    "FOLLOW_BATCH_SCHEMA",
+    "MEMBER_BATCH_SCHEMA",
     "INSTANCE_BATCH_SCHEMA",
     "INTERACTION_BATCH_SCHEMA",
     "OVERRIDE_FIELDS",
@@ -55,5 +63,17 @@ __all__ = [
 ]
 
 
-class Store(Loads, Runs, Instances, Campaigns, ClassifyIO, Overrides, Erasure, Connection):
+class Store(
+    Loads,
+    Follows,
+    Hashtags,
+    Graph,
+    Runs,
+    Instances,
+    Campaigns,
+    ClassifyIO,
+    Overrides,
+    Erasure,
+    Connection,
+):
     """One DuckDB database file holding everything eci-scout collects and derives."""

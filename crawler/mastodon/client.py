@@ -23,6 +23,7 @@ from mastodon import Mastodon, MastodonError, MastodonNotFoundError, MastodonRat
 from crawler.core.config import Campaign
 from crawler.core.errors import ParseError
 from crawler.core.items import AccountItem
+from crawler.core.net import ensure_resolved_allowed
 from crawler.core.protocols import StatsLike
 from crawler.core.vocab import USER_AGENT
 from crawler.mastodon.parse import parse_account, parse_status
@@ -70,6 +71,7 @@ class MastodonClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.host = urlsplit(self.base_url).netloc.lower()
+        ensure_resolved_allowed(self.base_url)  # Mastodon.py connects by itself
         self.api = Mastodon(
             access_token=token,
             api_base_url=self.base_url,

@@ -22,6 +22,7 @@ from mastodon import Mastodon, MastodonError, StreamListener
 
 from crawler.core.config import Campaign
 from crawler.core.errors import ParseError
+from crawler.core.net import ensure_resolved_allowed
 from crawler.core.protocols import StatsLike
 from crawler.core.vocab import USER_AGENT
 from crawler.mastodon.client import plain
@@ -75,6 +76,7 @@ class MastodonLive:
             host = urlsplit(base).netloc.lower()
             # the token belongs to the home (first) instance only
             token = self.token if base == self.instances[0] else None
+            ensure_resolved_allowed(base)  # Mastodon.py connects by itself
             api = Mastodon(
                 access_token=token,
                 api_base_url=base,

@@ -113,6 +113,30 @@ def _account(acc: dict[str, Any], instance_host: str, seen_at: datetime) -> Acco
     )
 
 
+def parse_account_list(
+    page: Any, instance_host: str, seen_at: datetime
+) -> tuple[list[AccountItem], int]:
+    """One page of an account list (``/accounts/:id/followers``, ``/following``,
+    ``reblogged_by``) -> (the accounts read, how many entries could not be read);
+    :class:`ParseError` when the page is not a list."""
+    if not isinstance(page, list):
+        raise ParseError("Mastodon account list is not a list")
+    accounts: list[AccountItem] = []
+    unreadable = 0
+    for acc in page:
+        try:
+            accounts.append(parse_account(acc, instance_host, seen_at))
+        except ParseError:
+            unreadable += 1
+    return accounts, unreadable
+
+
+def hides_collections(acc: Any) -> bool:
+    """The account hides whom it follows and who follows it (Mastodon 4.x
+    ``hide_collections``; ``null`` on servers that do not say)."""
+    return isinstance(acc, dict) and acc.get("hide_collections") is True
+
+
 def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
@@ -369,6 +393,11 @@ def parse_link_header(value: str | bytes | None) -> dict[str, str]:
 
 def _query_param(url: str | None, name: str) -> str | None:
     return url_query_parameter(url, name) or None if url else None
+
+
+def next_url(value: str | bytes | None) -> str | None:
+    """The ``rel="next"`` URL (older page) of a ``Link`` header, or ``None``."""
+    return parse_link_header(value).get("next")
 
 
 def next_max_id(value: str | bytes | None) -> str | None:

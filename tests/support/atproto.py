@@ -7,6 +7,10 @@ and stops everything at the end of the session. Without the toolchain the tests 
 it skip with the reason, unless ``SCOUT_REQUIRE_ATPROTO=1`` (CI), where they fail.
 
 ``SCOUT_ATPROTO_CACHE`` overrides the install folder (default ``<repo>/.cache/atproto``).
+
+Writing helpers (accounts, profiles, follows, starter packs through the real PDS):
+:func:`create_account`, :func:`put_profile`, :func:`follow`, :func:`delete_record`,
+:func:`create_starter_pack`, and :func:`wait_for` the AppView to index them.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -308,3 +314,152 @@ def atproto_network() -> Iterator[AtprotoNetwork]:
             yield network
     finally:
         servers.stop()
+
+
+# --- writing through the PDS (plain XRPC, as any client does) ---------------------------
+DEV_PASSWORD = "correct-horse-battery-staple"
+
+
+@dataclass(frozen=True)
+class DevAccount:
+    handle: str
+    did: str
+    jwt: str
+
+    @property
+    def account_id(self) -> str:
+        return f"bluesky:{self.did}"
+
+
+def xrpc(client: Any, method: str, nsid: str, jwt: str | None = None, **kw: Any) -> Any:
+    """One XRPC call on an ``httpx.Client`` bound to the PDS; non-200 fails the test."""
+    headers = {"Authorization": f"Bearer {jwt}"} if jwt else {}
+    response = client.request(method, f"/xrpc/{nsid}", headers=headers, **kw)
+    if response.status_code != 200:
+        raise AssertionError(f"{nsid}: HTTP {response.status_code} {response.text[:300]}")
+    return response.json() if response.content else None
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def create_account(pds: Any, name: str) -> DevAccount:
+    body = xrpc(
+        pds,
+        "POST",
+        "com.atproto.server.createAccount",
+        json={"handle": f"{name}.test", "email": f"{name}@example.org", "password": DEV_PASSWORD},
+    )
+    return DevAccount(handle=body["handle"], did=body["did"], jwt=body["accessJwt"])
+
+
+def create_record(pds: Any, account: DevAccount, collection: str, record: dict[str, Any]) -> str:
+    """Write one record to the account's repo; returns its at:// URI."""
+    body = xrpc(
+        pds,
+        "POST",
+        "com.atproto.repo.createRecord",
+        account.jwt,
+        json={"repo": account.did, "collection": collection, "record": record},
+    )
+    return str(body["uri"])
+
+
+def put_profile(
+    pds: Any, account: DevAccount, name: str, bio: str, self_labels: tuple[str, ...] = ()
+) -> None:
+    record: dict[str, Any] = {
+        "$type": "app.bsky.actor.profile",
+        "displayName": name,
+        "description": bio,
+    }
+    if self_labels:
+        record["labels"] = {
+            "$type": "com.atproto.label.defs#selfLabels",
+            "values": [{"val": v} for v in self_labels],
+        }
+    xrpc(
+        pds,
+        "POST",
+        "com.atproto.repo.putRecord",
+        account.jwt,
+        json={
+            "repo": account.did,
+            "collection": "app.bsky.actor.profile",
+            "rkey": "self",
+            "record": record,
+        },
+    )
+
+
+def follow(pds: Any, src: DevAccount, dst: DevAccount) -> str:
+    """``src`` follows ``dst`` (an ``app.bsky.graph.follow`` record); returns its URI."""
+    record = {"$type": "app.bsky.graph.follow", "subject": dst.did, "createdAt": now_iso()}
+    return create_record(pds, src, "app.bsky.graph.follow", record)
+
+
+def delete_record(pds: Any, account: DevAccount, uri: str) -> None:
+    collection, rkey = uri.removeprefix(f"at://{account.did}/").split("/", 1)
+    xrpc(
+        pds,
+        "POST",
+        "com.atproto.repo.deleteRecord",
+        account.jwt,
+        json={"repo": account.did, "collection": collection, "rkey": rkey},
+    )
+
+
+def create_starter_pack(
+    pds: Any, creator: DevAccount, name: str, members: list[DevAccount]
+) -> tuple[str, str]:
+    """A starter pack as the Bluesky app makes one: a reference list, one list item per
+    member, the starter pack record pointing at the list. Returns (pack URI, list URI)."""
+    list_uri = create_record(
+        pds,
+        creator,
+        "app.bsky.graph.list",
+        {
+            "$type": "app.bsky.graph.list",
+            "purpose": "app.bsky.graph.defs#referencelist",
+            "name": name,
+            "createdAt": now_iso(),
+        },
+    )
+    for m in members:
+        create_record(
+            pds,
+            creator,
+            "app.bsky.graph.listitem",
+            {
+                "$type": "app.bsky.graph.listitem",
+                "subject": m.did,
+                "list": list_uri,
+                "createdAt": now_iso(),
+            },
+        )
+    pack_uri = create_record(
+        pds,
+        creator,
+        "app.bsky.graph.starterpack",
+        {
+            "$type": "app.bsky.graph.starterpack",
+            "name": name,
+            "list": list_uri,
+            "createdAt": now_iso(),
+        },
+    )
+    return pack_uri, list_uri
+
+
+def wait_for(check: Any, timeout: float, what: str) -> Any:
+    """Poll ``check()`` until it returns something true (the AppView indexes what the
+    PDS wrote within about a second); fail with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.2)
+    raise AssertionError(f"{what} not seen within {timeout:.0f} s (last: {last!r})"[:800])

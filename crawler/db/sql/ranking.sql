@@ -2,13 +2,15 @@
 -- a lead computed from stored rows. Positional parameters, in the order of
 -- crawler.app.ranking.ranking_parameters(): campaign, now, half-life in days, whether
 -- signature counts were given, whether bots are never volunteers, the influencer
--- follower minimum and top share, then one weights row per lead type.
+-- follower minimum and top share, how many seeds followed count fully, then one weights
+-- row per lead type.
 WITH
 -- what Python supplies: campaign, clock, thresholds
 params AS (
     SELECT ?::VARCHAR AS campaign, ?::TIMESTAMPTZ AS now, ?::DOUBLE AS half_life_days,
            ?::BOOLEAN AS has_signatures, ?::BOOLEAN AS bots_never_volunteers,
-           ?::BIGINT AS influencer_min_followers, ?::DOUBLE AS influencer_top_share
+           ?::BIGINT AS influencer_min_followers, ?::DOUBLE AS influencer_top_share,
+           ?::DOUBLE AS seeds_full
 ),
 weights (lead_type, w_reach, w_centrality, w_role_fit, w_stance, w_activity,
          w_country_need) AS (VALUES
@@ -67,6 +69,28 @@ edges AS (
 ),
 indeg AS (SELECT dst AS account_id, count(*) AS in_degree FROM edges GROUP BY dst),
 outdeg AS (SELECT src AS account_id, count(*) AS out_degree FROM edges GROUP BY src),
+-- the campaign graph's measures (crawler/app/graph.py), where it was computed; pr_rel is
+-- PageRank relative to the average account of the graph (1.0)
+graph AS (
+    SELECT g.account_id, g.pagerank * count(*) OVER () AS pr_rel, g.out_degree AS g_out,
+           g.community, len(coalesce(g.seeds_followed, [])) AS n_seeds, g.seeds_followed
+    FROM account_graph g, params WHERE g.campaign = params.campaign
+),
+-- the campaign's own and partner accounts: already on board, never leads for following
+-- one another
+campaign_seed_accounts AS (
+    SELECT DISTINCT cs.account_id FROM campaign_seeds cs, params
+    WHERE cs.campaign = params.campaign AND cs.kind IN ('followers', 'following')
+      AND cs.account_id IS NOT NULL
+),
+seed_names AS (
+    SELECT g.account_id,
+           string_agg(coalesce(a.handle, s.seed_id), ', ' ORDER BY coalesce(a.handle, s.seed_id))
+             AS seed_handles
+    FROM graph g CROSS JOIN unnest(g.seeds_followed) AS s(seed_id)
+    LEFT JOIN accounts a ON a.account_id = s.seed_id
+    GROUP BY g.account_id
+),
 cand AS (
     SELECT a.account_id, a.platform, a.handle, a.display_name, a.url,
            CASE WHEN o.has_role THEN o.role ELSE a.role END AS role,
@@ -83,28 +107,43 @@ cand AS (
            coalesce(po.engagement, 0) AS engagement,
            coalesce(ind.in_degree, 0) AS in_degree,
            coalesce(od.out_degree, 0) AS out_degree,
+           gr.account_id IS NOT NULL AS in_graph, gr.pr_rel, coalesce(gr.g_out, 0) AS g_out,
+           coalesce(gr.n_seeds, 0) AS n_seeds, sn.seed_handles, gr.community,
+           cm.label AS community_label, cm.size AS community_size,
+           -- found only as a follower of the campaign's seeds (never posted for it, no
+           -- supporter addressed it): private people are volunteer candidates only
+           (po.account_id IS NULL AND ind.account_id IS NULL) AS seed_only,
            s.stance, s.stance_post_url, s.stance_evidence,
            CASE WHEN o.has_scope THEN o.scope ELSE a.scope END AS scope,
            -- share of candidates with fewer followers (1.0 = the most followed)
-           percent_rank() OVER (ORDER BY coalesce(a.followers_count, 0)) AS followers_pct
+           -- (seed-only candidates apart, so they never move the others' share)
+           percent_rank() OVER (PARTITION BY po.account_id IS NULL AND ind.account_id IS NULL
+                                ORDER BY coalesce(a.followers_count, 0)) AS followers_pct
     FROM accounts a
     LEFT JOIN posters po ON po.account_id = a.account_id
     LEFT JOIN indeg ind ON ind.account_id = a.account_id
     LEFT JOIN outdeg od ON od.account_id = a.account_id
     LEFT JOIN stances s ON s.account_id = a.account_id
     LEFT JOIN corrected o ON o.account_id = a.account_id
-    WHERE (po.account_id IS NOT NULL OR ind.account_id IS NOT NULL)
+    LEFT JOIN graph gr ON gr.account_id = a.account_id
+    LEFT JOIN seed_names sn ON sn.account_id = a.account_id
+    LEFT JOIN communities cm
+      ON cm.campaign = (SELECT campaign FROM params) AND cm.community = gr.community
+    WHERE (po.account_id IS NOT NULL OR ind.account_id IS NOT NULL
+           OR (gr.n_seeds > 0
+               AND a.account_id NOT IN (SELECT account_id FROM campaign_seed_accounts)))
       AND s.stance IS DISTINCT FROM 'opposes'
 ),
 norms AS (
     SELECT max(ln(1 + followers)) AS max_lf, max(ln(1 + engagement)) AS max_le,
            max(ln(1 + in_degree)) AS max_li, max(ln(1 + out_degree)) AS max_lo,
-           max(ln(1 + n_posts)) AS max_lp
+           max(ln(1 + n_posts)) AS max_lp, max(ln(1 + pr_rel)) AS max_lpr,
+           max(ln(1 + g_out)) AS max_lgo
     FROM cand
 ),
 typed AS (
     SELECT c.*,
-           (c.role = 'individual'
+           (c.role = 'individual' AND NOT c.seed_only
              AND c.followers >= p.influencer_min_followers
              AND c.followers_pct >= 1 - p.influencer_top_share) AS top_reach,
            CASE
@@ -113,9 +152,15 @@ typed AS (
                          AND c.org_type IS NULL AND c.n_posts >= 1
                          AND coalesce(c.stance, 'neutral') IN ('supports', 'neutral')
                     THEN 'volunteer' END
+             -- a private person found only as a seed follower: a volunteer or no lead
+             -- (never an influencer by follower count: its followers are not compared
+             -- with the posters'); organizations and public roles get their own type
+             WHEN c.seed_only AND c.role = 'individual' AND c.org_type IS NULL THEN
+               CASE WHEN coalesce(c.stance, 'neutral') IN ('supports', 'neutral')
+                    THEN 'volunteer' END
              WHEN c.role IN ('politician', 'journalist', 'public_figure')
                OR c.org_type IN ('media', 'public_body')
-               OR (c.role = 'individual'
+               OR (c.role = 'individual' AND NOT c.seed_only
                    AND c.followers >= p.influencer_min_followers
                    AND c.followers_pct >= 1 - p.influencer_top_share)
                THEN 'influencer'
@@ -123,7 +168,8 @@ typed AS (
              WHEN c.org_type IN ('ngo', 'union', 'association', 'party', 'academic', 'other')
                OR (c.role = 'organization' AND c.org_type IS NULL) THEN 'intermediary'
              -- a volunteer is a private person: never a politician or a public body
-             WHEN c.role = 'individual' AND c.org_type IS NULL AND c.n_posts >= 1
+             WHEN c.role = 'individual' AND c.org_type IS NULL
+               AND (c.n_posts >= 1 OR c.n_seeds > 0)
                AND coalesce(c.stance, 'neutral') IN ('supports', 'neutral')
                THEN 'volunteer'
            END AS lead_type
@@ -134,7 +180,14 @@ comps AS (
            cc.threshold, cc.signatures, cc.is_target,
            0.7 * coalesce(ln(1 + t.followers) / nullif(n.max_lf, 0), 0)
              + 0.3 * coalesce(ln(1 + t.engagement) / nullif(n.max_le, 0), 0) AS reach,
-           CASE WHEN t.lead_type = 'volunteer'
+           CASE WHEN t.in_graph AND t.lead_type = 'volunteer'
+                THEN 0.4 * coalesce(ln(1 + t.pr_rel) / nullif(n.max_lpr, 0), 0)
+                   + 0.3 * coalesce(ln(1 + t.g_out) / nullif(n.max_lgo, 0), 0)
+                   + 0.3 * least(1.0, t.n_seeds / p.seeds_full)
+                WHEN t.in_graph
+                THEN coalesce(ln(1 + t.pr_rel) / nullif(n.max_lpr, 0), 0)
+                -- no graph for this account: the campaign interaction in-degree
+                WHEN t.lead_type = 'volunteer'
                 THEN 0.5 * coalesce(ln(1 + t.in_degree) / nullif(n.max_li, 0), 0)
                    + 0.5 * coalesce(ln(1 + t.out_degree) / nullif(n.max_lo, 0), 0)
                 ELSE coalesce(ln(1 + t.in_degree) / nullif(n.max_li, 0), 0)
@@ -203,6 +256,16 @@ SELECT
              THEN format('interacts with {:,} account', s.out_degree)
                   || CASE WHEN s.out_degree = 1 THEN '' ELSE 's' END
                   || ' around the campaign' END,
+        CASE WHEN s.n_seeds = 1 THEN 'follows the campaign seed ' || s.seed_handles
+             WHEN s.n_seeds > 1
+             THEN format('follows {:,} campaign seeds: ', s.n_seeds) || s.seed_handles END,
+        CASE WHEN s.community IS NOT NULL
+             THEN format('community {}', s.community)
+                  || coalesce(' "' || s.community_label || '"', '')
+                  || format(' ({:,} members)', s.community_size) END,
+        CASE WHEN s.in_graph
+             THEN 'PageRank ' || printf('%.1f', s.pr_rel)
+                  || ' x the average account of the campaign graph' END,
         format('{:,} follower', s.followers)
           || CASE WHEN s.followers = 1 THEN '' ELSE 's' END,
         CASE WHEN s.engagement > 0
