@@ -36,8 +36,9 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from crawler.core.config import MAX_TERMS, Campaign, Hashtag
+from crawler.core.config import Campaign, Hashtag
 from crawler.core.errors import UserError
+from crawler.core.related import followed
 from crawler.db.store import Store
 
 MIN_POSTS = 3  # campaign posts carrying a tag, within its slice
@@ -180,15 +181,8 @@ def followed_campaign(campaign: Campaign, db: Store | Path) -> Campaign:
     if not campaign.campaign.follow_related:
         return campaign
     if isinstance(db, Store):
-        accepted = db.accepted_hashtags(campaign.name)
-    elif Path(db).exists():
-        with Store(db) as store:
-            accepted = store.accepted_hashtags(campaign.name)
-    else:
+        return followed(campaign, db)
+    if not Path(db).exists():
         return campaign
-    own = campaign.campaign.hashtags
-    extra = [t for t in accepted if t not in own][: max(0, MAX_TERMS - len(own))]
-    if not extra:
-        return campaign
-    section = campaign.campaign.model_copy(update={"hashtags": [*own, *extra]})
-    return campaign.model_copy(update={"campaign": section})
+    with Store(db) as store:
+        return followed(campaign, store)

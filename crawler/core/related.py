@@ -2,7 +2,7 @@
 true``: its hashtags plus the related ones an organizer accepted (``scout hashtags
 --accept``), the file's first, then in the order they were accepted, within
 :data:`~crawler.core.config.MAX_TERMS`. Without ``follow_related`` the campaign is
-returned as it is. ``crawler.app.hashtags.followed_campaign`` applies the same rule for
+returned as it is. ``crawler.app.hashtags.followed_campaign`` uses this rule for
 ``scout crawl`` and ``scout live``; a lower layer (the spider run by a plain ``scrapy
 crawl``) reads the accepted tags through :class:`AcceptedHashtags`."""
 
