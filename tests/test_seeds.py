@@ -214,3 +214,20 @@ def test_forgetting_a_seed_clears_its_lists_and_every_mention_of_it() -> None:
     with store.session() as con:
         assert con.execute("SELECT seeds_followed FROM account_graph").fetchall() == [([],)]
         assert con.execute("SELECT count(*) FROM follows").fetchone() == (0,)
+
+
+def test_the_contracts_websites_section_loads_with_strict_types(tmp_path: Path) -> None:
+    path = tmp_path / "w.toml"
+    path.write_text(
+        '[campaign]\nname = "x"\nhashtags = ["eci"]\n'
+        "[websites]\nenabled = false\ninclude_individuals = true\nmax_pages = 3\n"
+    )
+    cfg = load_campaign(path)
+    assert (cfg.websites.enabled, cfg.websites.include_individuals, cfg.websites.max_pages) == (
+        False,
+        True,
+        3,
+    )
+    path.write_text('[campaign]\nname = "x"\nhashtags = ["eci"]\n[websites]\nmax_pages = "3"\n')
+    with pytest.raises(CampaignError, match="websites.max_pages"):
+        load_campaign(path)

@@ -198,6 +198,15 @@ class PrivacySection(_Section):
     exclude_bots_from_volunteers: StrictBool = True
 
 
+class WebsitesSection(_Section):
+    """``[websites]`` of the contract: read the sites linked from profiles. The keys are
+    validated so contract files load; reading websites is not built yet (issue 11)."""
+
+    enabled: StrictBool = True
+    include_individuals: StrictBool = False
+    max_pages: Annotated[StrictInt, Field(ge=1, le=10_000)] = 5
+
+
 def _check_seed(value: str) -> str:
     parse_seed(value)  # ValueError names the reason
     return value.strip()
@@ -238,6 +247,7 @@ class Campaign(_Section):
     bluesky: BlueskySection | None = None
     privacy: PrivacySection = PrivacySection()
     seeds: SeedsSection = SeedsSection()
+    websites: WebsitesSection = WebsitesSection()
     path: Path | None = Field(default=None, exclude=True)
 
     @property
