@@ -26,11 +26,23 @@ from tests.support.items import mastodon_post as support_post
 
 SHARED = SHARED_DIR
 
-CONTRACT_TABLES = ("accounts", "posts", "interactions", "leads", "runs")
+# the contract tables built so far (websites, contacts, identities, identity_suggestions
+# and lead_status come with the issues that build them)
+CONTRACT_TABLES = (
+    "accounts",
+    "posts",
+    "interactions",
+    "leads",
+    "runs",
+    "follows",
+    "account_graph",
+    "communities",
+    "overrides",
+)
 
 
 def contract_columns() -> dict[str, list[str]]:
-    """Column lists of the five contract tables, read from DESIGN.md."""
+    """Column lists of the contract tables built so far, read from DESIGN.md."""
     design = SHARED / "DESIGN.md"
     if not design.exists():
         pytest.skip(f"{design} not present: cannot check the public table contract")
