@@ -9,11 +9,6 @@ campaigns turn the opt-out filter off; consent is tested elsewhere.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -26,19 +21,13 @@ import pytest
 
 from tests.support.fixtures import ROOT as ROOT_DIR
 from tests.support.mastodon import run_spider, write_campaign
-from tests.support.net import allowed_hosts
+from tests.support.mastodon_mock_server import mastodon_mock
 
 ROOT = ROOT_DIR
 CONFIG = ROOT / "tests/servers/mastodon_mock/crawl.toml"
 LIMIT, WINDOW = 5, 3  # as in crawl.toml
 N_STATUSES = 100
 CONTROL = "control-plane"  # a token of its own: control calls do not spend the crawler's budget
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def call(base: str, method: str, path: str, body: Any = None, token: str = CONTROL) -> Any:
@@ -67,44 +56,10 @@ def seed_statuses() -> str:
 
 @pytest.fixture(scope="module")
 def mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    exe = Path(sys.executable).with_name("mastodon_mock")
-    if not exe.exists() and shutil.which("mastodon_mock") is None:
-        # a dev dependency (pyproject.toml): missing means a broken install, not a skip
-        pytest.fail("mastodon-mock is not installed: pip install -e '.[dev]'")
     tmp = tmp_path_factory.mktemp("mock")
-    cfg = tmp / ".mastodon_mock.toml"
-    cfg.write_text(CONFIG.read_text(encoding="utf-8") + "\n" + seed_statuses(), encoding="utf-8")
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = (tmp / "mock.log").open("wb")
-    proc = subprocess.Popen(
-        [str(exe) if exe.exists() else "mastodon_mock", "serve", "--in-memory"]
-        + ["--host", "127.0.0.1", "--port", str(port), "--config", str(cfg)],
-        cwd=tmp,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "NO_PROXY": "127.0.0.1"},
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                call(base, "GET", "/api/v1/_mock/faults")
-                break
-            except (urllib.error.URLError, ConnectionError, OSError):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"mastodon-mock did not start: {(tmp / 'mock.log').read_text()}")
-                time.sleep(0.2)
-        with allowed_hosts(base):  # the address policy refuses loopback it does not name
-            yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
+    config = CONFIG.read_text(encoding="utf-8") + "\n" + seed_statuses()
+    with mastodon_mock(config, tmp, CONTROL, probe_path="/api/v1/_mock/faults") as running:
+        yield running.base
 
 
 def add_fault(base: str, effect: dict[str, Any], count: int) -> None:

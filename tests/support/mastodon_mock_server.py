@@ -76,10 +76,17 @@ class RunningMock:
 
 
 @contextmanager
-def mastodon_mock(config: str, workdir: Path, probe_token: str) -> Iterator[RunningMock]:
+def mastodon_mock(
+    config: str,
+    workdir: Path,
+    probe_token: str | None = None,
+    *,
+    probe_path: str = "/api/v1/instance",
+) -> Iterator[RunningMock]:
     """Run mastodon-mock with this config text (a ``[database]`` file under ``workdir``
     is added) until the block ends; the address policy names it meanwhile. The
-    readiness probe carries ``probe_token`` so it spends no other client's budget."""
+    readiness probe (``probe_path``) carries ``probe_token`` so it spends no other
+    client's budget."""
     exe = Path(sys.executable).with_name("mastodon_mock")
     if not exe.exists() and shutil.which("mastodon_mock") is None:
         # a dev dependency (pyproject.toml): missing means a broken install, not a skip
@@ -103,7 +110,7 @@ def mastodon_mock(config: str, workdir: Path, probe_token: str) -> Iterator[Runn
         deadline = time.monotonic() + 60
         while True:
             try:
-                api(base, "GET", "/api/v1/instance", probe_token)
+                api(base, "GET", probe_path, probe_token)
                 break
             except (urllib.error.URLError, ConnectionError, OSError):
                 if proc.poll() is not None or time.monotonic() > deadline:
