@@ -102,10 +102,9 @@ def test_reads_and_snapshot_queries_all_succeed_while_a_crawl_runs(tmp_path: Pat
     before = analyst.execute("SELECT count(*) FROM leads").fetchall()[0][0]
     first_inode = snapshot.stat().st_ino
     republished = 0
-    # a slow network (small published budgets): the crawl lasts well beyond the 100 reads
-    # (about 40 s of reads on a loaded machine; the crawl about twice that)
+    # a slow network (small published budgets): the crawl lasts while we read
     with DemoNetwork(
-        n_accounts=400, n_posts=4000, rate_limit=12, window=2, bsky_rate_limit=12
+        n_accounts=400, n_posts=4000, rate_limit=25, window=2, bsky_rate_limit=25
     ) as net:
         demo = write_demo_campaign(net.state, tmp_path / "demo.toml")
         crawl = start_crawl(demo, db)
