@@ -206,3 +206,39 @@ def test_concurrent_walks_never_exceed_either_budget() -> None:
     assert isinstance(stats, Stats)
     assert stats.get_value("scout/ratelimit/paging_requests") == 15
     assert stats.get_value("scout/ratelimit/paging_waits", 0) >= 1
+
+
+def test_a_paging_answer_from_the_next_api_window_is_the_api_budget() -> None:
+    """A server with a 2 s API window and no paging throttle of its own (recorded from
+    a crawl that then held for 15 minutes): our clock still counts the API window that
+    the server already rolled over, so the paging answer names the *next* API reset. It
+    describes the API budget, and the assumed paging window (15 minutes) never becomes
+    a hold."""
+    mw = _middleware(SCOUT_RATELIMIT_RESERVE=1)
+    key = "127.0.0.1:9"
+    t = NOW
+    # the api budget as the answers told it: 12 per 2 s, this window ends at t + 0.13
+    before = t - timedelta(seconds=2)
+    mw._announce(key, False, RateLimit(12, 9, before + timedelta(seconds=0.13), None), before)
+    mw._announce(key, False, RateLimit(12, 7, t + timedelta(seconds=0.13), None), t)
+    budget = mw.hosts[key]
+    assert (budget.api.window, budget.api.remaining) == (2.0, 7)
+    for i in range(40):  # 40 paging answers, each early in the next api window
+        now = t + timedelta(seconds=2 * i)
+        rl = RateLimit(12, 11, now + timedelta(seconds=2.13), None)
+        mw._announce(key, True, rl, now)
+        assert budget.api.remaining == 11, i
+        assert budget.paging.wait_seconds(now, reserve=1) == 0, i
+    assert budget.paging.assumed  # nothing ever described the paging throttle
+
+
+def test_a_paging_throttle_of_another_size_is_told_by_its_limit() -> None:
+    mw = _middleware(SCOUT_RATELIMIT_RESERVE=1)
+    key = "m.example"
+    mw._announce(key, False, RateLimit(300, 250, NOW + timedelta(seconds=100), None), NOW)
+    # a paging answer whose window ends with the api's, but whose size is not the api's
+    mw._announce(key, True, RateLimit(40, 3, NOW + timedelta(seconds=100), None), NOW)
+    budget = mw.hosts[key]
+    assert budget.api.remaining == 250
+    assert (budget.paging.limit, budget.paging.remaining) == (40, 3)
+    assert budget.paging.window is None  # the assumed 15 minutes were the default's only

@@ -88,6 +88,7 @@ class Bucket:
             # the first word from the server replaces what we assumed, whatever its window
             self.assumed = False
             self.reset_at = None
+            self.window = float(rl.window_seconds) if rl.window_seconds else None
         same_window = (
             self.reset_at is not None
             and rl.reset_at is not None

@@ -108,6 +108,20 @@ def _whole_seconds(headers: Mapping[Any, Any]) -> bool:
     return False
 
 
+def _same_window(bucket: Bucket, reset_at: datetime) -> bool:
+    """Whether ``reset_at`` ends the bucket's window or one of the windows after it (a
+    fixed window rolls on while answers are under way)."""
+    if bucket.reset_at is None:
+        return False
+    gap = (reset_at - bucket.reset_at).total_seconds()
+    if abs(gap) < SAME_RESET:
+        return True
+    if not bucket.window or gap < 0:
+        return False
+    steps = round(gap / bucket.window)
+    return steps >= 1 and abs(gap - steps * bucket.window) < min(SAME_RESET, bucket.window / 4)
+
+
 class RateLimitMiddleware:
     def __init__(self, settings: BaseSettings, stats: StatsLike) -> None:
         self.stats = stats
@@ -286,13 +300,25 @@ class RateLimitMiddleware:
             return
         self._start_paging(budget.paging, now)
         api, pg = budget.api, budget.paging
-        if api.reset_at is not None and rl.reset_at is not None:
-            # the budget whose window ends then
-            is_api = abs((rl.reset_at - api.reset_at).total_seconds()) < SAME_RESET and (
-                api.limit is None or rl.limit in (None, api.limit)
-            )
-        elif rl.limit is not None and api.limit is not None and api.limit != pg.limit:
-            is_api = rl.limit == api.limit  # the api window rolled over: tell by the limit
+        api.roll(now)  # the answer may already describe the api window after ours
+        pg.roll(now)
+        if (
+            rl.limit is not None
+            and api.limit is not None
+            and pg.limit is not None
+            and api.limit != pg.limit
+            and rl.limit in (api.limit, pg.limit)
+        ):
+            is_api = rl.limit == api.limit  # the throttles differ in size: tell by it
+        elif (
+            rl.limit is not None
+            and api.limit is not None
+            and rl.limit != api.limit
+            and (pg.assumed or rl.limit == pg.limit)
+        ):
+            is_api = False  # not the api's size: the paging throttle's
+        elif api.reset_at is not None and rl.reset_at is not None:
+            is_api = _same_window(api, rl.reset_at)  # the budget whose window ends then
         else:
             is_api = True  # nothing tells them apart: the budget every request draws on
         if is_api or api.remaining is None:
