@@ -204,10 +204,14 @@ class DemoNetwork:
         count: int = 1,
         bad_body: int | None = None,
         path: str | None = None,
+        latency: float | None = None,
     ) -> None:
         """Make the next ``count`` API responses of a server (default: all) fail; with
-        ``path``, only responses to requests whose path starts with it."""
+        ``path``, only responses to requests whose path starts with it; with
+        ``latency``, every answer comes that many seconds late (0 ends it)."""
         spec: dict[str, Any] = {}
+        if latency is not None:
+            spec["latency"] = latency
         if status is not None:
             spec.update(status=status, count=count)
         if bad_body is not None:

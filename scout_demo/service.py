@@ -7,7 +7,8 @@ An :class:`App` answers ``handle(method, target, body, headers)`` with
 ``POST /_demo/faults`` (``{"status": 429|500|502|503|504, "count": n, "path": prefix}``,
 ``{"bad_body": n}``, or random weather: ``{"rate": 0.2, "seed": 7, "kinds": [...],
 "stall_seconds": 35}``, each request then failing with that probability in one of the
-kinds of :data:`FAULT_KINDS`), ``POST /_demo/advance`` (release held-back posts
+kinds of :data:`FAULT_KINDS`; ``{"latency": 0.5}``: every API answer that much later, a
+slow upstream), ``POST /_demo/advance`` (release held-back posts
 everywhere) and ``GET /_demo/stats``.
 """
 
@@ -112,6 +113,7 @@ class Control:
         self.fault_rate = 0.0
         self.fault_kinds: tuple[str, ...] = FAULT_KINDS
         self.stall_seconds = 35.0
+        self.latency = 0.0  # seconds every API answer waits (a slow upstream)
         self.rng = random.Random(0)
         self.faults_served = 0
         self.requests: Counter[str] = Counter()
@@ -167,6 +169,11 @@ class Control:
                 self.rng = random.Random(int(spec.get("seed", 0)))
             if "stall_seconds" in spec:
                 self.stall_seconds = float(spec["stall_seconds"])
+            if "latency" in spec:
+                latency = float(spec["latency"])
+                if not 0.0 <= latency <= 60.0:
+                    raise ValueError("latency must be between 0 and 60 seconds")
+                self.latency = latency
 
     def record(self, endpoint: str, status: int, paged: bool = False) -> None:
         with self.lock:
@@ -291,6 +298,8 @@ class App(ABC):
             return self.handle_demo(method, path, body)
         endpoint = self.endpoint_name(path)
         paged = any(v and v[-1] for k, v in query.items() if k in PAGING_PARAMS)
+        if self.control.latency:
+            time.sleep(self.control.latency)  # a slow upstream (the answer counts after)
         allowed, remaining, reset = self.extra_limit(path) or self.rate.hit()
         hdrs = self.rate_headers(remaining, reset)
         hdrs["Content-Type"] = JSON_TYPE
