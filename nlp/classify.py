@@ -182,8 +182,13 @@ class Classifier:
         self, profile: Mapping[str, Any], doc: Doc, language: str | None, lang_reason: str
     ) -> dict[str, Any]:
         ext = doc._
-        evidence = list(ext.scout_evidence or []) + structural_evidence(profile)
-        decision = combine(ext.scout_textcat, decide(evidence), evidence)
+        structural = structural_evidence(profile)
+        evidence = list(ext.scout_evidence or []) + structural
+        # the component decided on its own evidence already: decide again only with more
+        lexicon = (
+            decide(evidence) if structural or ext.scout_decision is None else ext.scout_decision
+        )
+        decision = combine(ext.scout_textcat, lexicon, evidence)
         bot_reason = _is_bot(profile)
         is_bot = bool(bot_reason) or decision.is_bot
         country, country_conf = ext.scout_country, ext.scout_country_confidence
@@ -212,7 +217,12 @@ class Classifier:
         reasons.extend(country_reasons)
         org_type = decision.org_type if role == "organization" else None
         scope, scope_reason = infer_scope(
-            role, org_type, profile.get("display_name"), profile.get("bio"), profile.get("fields")
+            role,
+            org_type,
+            profile.get("display_name"),
+            profile.get("bio"),
+            profile.get("fields"),
+            name_places=ext.scout_name_places,
         )
         if scope_reason:
             reasons.append(scope_reason)

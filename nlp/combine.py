@@ -33,12 +33,19 @@ from nlp.textcat import ModelPrediction
 # Chosen by grouped cross-validation on the dev rows (docs/EVALUATION.md): the lexicon
 # helps most on organisation vs person; on the type the model is better, so the
 # lexicon's type weight is small, except for types the model was never trained on.
-LEX_WEIGHT = 1.5
+# Model 1.2.0, CV of the full classifier: LEX_WEIGHT 1.5 -> 2.0 moved org vs person
+# 0.894 -> 0.900 (role accuracy 0.947 -> 0.943, still 14 languages).
+LEX_WEIGHT = 2.0
 LEX_CAP = 4.0
 TYPE_WEIGHT = 0.3
 TYPE_FLOOR = 0.02
 UNTRAINED_TYPE_MIN = 1.0  # lexicon weight that names a type the model lacks (party, ...)
-STRONG_TYPE = 3.0  # lexicon weight of one type that decides it (a type word in the name + more)
+# Lexicon weight of one type that decides it (a type word in the name and more). On CV
+# (register entries) 4.0 or 5.0 scored better (org_type 0.583 -> 0.604, model 1.2.0), but
+# then the model's reading of social bios decides: every organisation in its training
+# data that tweets is a media outlet, so "ver.di ... Hier twittert die Pressestelle"
+# became media. Kept at 3.0 until the training data has social bios of other types.
+STRONG_TYPE = 3.0
 # ... except these: "association"/"Verband"/"asociación" name trade associations, unions
 # and NGOs alike; on the real register entries the lexicon's association was wrong 46
 # times and right 19 where it decided (org_type macro-F1 0.554 -> 0.561 without it).
@@ -117,6 +124,13 @@ def combine(pred: ModelPrediction | None, lexicon: Decision, evidence: list[Evid
         role = "organization"
         org_type: str | None
         org_type, type_p = _org_type(pred, evidence)
+        if not model_org and lexicon.org_type not in (None, "other"):
+            # The model read a person: its type guess is about the wrong kind of account
+            # ("Evangelische Kirche im Rheinland" as media); the lexicon that made it an
+            # organisation names the type too.
+            org_type = lexicon.org_type
+            orgs = {k: v for k, v in pred.probs.items() if k.startswith("organization/")}
+            type_p = orgs.get(f"organization/{org_type}", 0.0) / (sum(orgs.values()) or 1.0)
         reasons.append(f"model {p_org:.2f} organization/{org_type} ({type_p:.2f})")
         reasons += _reasons(evidence, {"organization", "bot"})
         confidence = _sigmoid(z)
@@ -127,7 +141,12 @@ def combine(pred: ModelPrediction | None, lexicon: Decision, evidence: list[Evid
         else:
             pol = pred.probs.get("politician", 0.0)
             share = pol / ((pol + pred.probs.get("individual", 0.0)) or 1.0)
-            role = "politician" if share > POLITICIAN_SHARE else "individual"
+            # Every French person in the training data is a deputy or senator, so the
+            # model reads "French person" as politician ("Retraité, randonneur"): a
+            # person the lexicon reads as private (a job, family) and never as holding
+            # an office stays an individual.
+            private = s.get("individual", 0.0) > 0 and s.get("politician", 0.0) == 0
+            role = "politician" if share > POLITICIAN_SHARE and not private else "individual"
         reasons.append(f"model {1 - p_org:.2f} person ({pred.label})")
         reasons += _reasons(evidence, {role, "individual", "bot"})
         confidence = _sigmoid(-z)

@@ -10,7 +10,8 @@ component runs, a caller may set two Doc extensions to sharpen the result:
 
 After it: ``doc._.scout_matches`` (:class:`RoleMatch` list), ``doc._.scout_evidence``,
 ``doc._.scout_role``, ``doc._.scout_org_type``, ``doc._.scout_confidence``,
-``doc._.scout_reasons`` and ``doc._.scout_bot`` (a bot marker was found).
+``doc._.scout_reasons``, ``doc._.scout_bot`` (a bot marker was found) and
+``doc._.scout_decision`` (all of them as one :class:`Decision`).
 """
 
 from __future__ import annotations
@@ -118,6 +119,7 @@ def _set_extensions() -> None:
         ("scout_confidence", 0.0),
         ("scout_reasons", None),
         ("scout_bot", False),
+        ("scout_decision", None),
     ):
         Doc.set_extension(name, default=default, force=True)
 
@@ -387,6 +389,7 @@ class RoleComponent:
         ext.scout_confidence = decision.confidence
         ext.scout_reasons = decision.reasons
         ext.scout_bot = decision.is_bot
+        ext.scout_decision = decision
         return doc
 
 

@@ -224,6 +224,7 @@ def _set_extensions() -> None:
         ("scout_country", None),
         ("scout_country_confidence", 0.0),
         ("scout_country_reasons", None),
+        ("scout_name_places", None),
     ):
         Doc.set_extension(name, default=default, force=True)
 
@@ -297,7 +298,8 @@ class CountryComponent:
     """Member state of the profile in a Doc: reads ``doc._.scout_sections`` (a Doc
     without sections is read as a bio), ``doc._.scout_lang``, ``doc._.scout_instance``
     and the text kept by :func:`nlp.phrases.text_doc` (else ``doc.text``); sets ``doc._.scout_country`` (ISO alpha-2 or None),
-    ``doc._.scout_country_confidence`` and ``doc._.scout_country_reasons``."""
+    ``doc._.scout_country_confidence``, ``doc._.scout_country_reasons`` and
+    ``doc._.scout_name_places`` (the places found in the display name)."""
 
     def __init__(self, nlp: Language, name: str = "scout_country", places_path: str = "") -> None:
         _set_extensions()
@@ -378,6 +380,8 @@ class CountryComponent:
                 ev.flags(text[start:end], "bio", WEIGHT_FLAG_BIO)
             if dotted:
                 ev.links(text[start:end], "bio", non_eu=False)
+        # kept for the scope (nlp.scope.infer_scope reads places in the name)
+        ext.scout_name_places = [p for a, b in names for p in find(a, b)] if places else []
         for start, end in names:
             if places:
                 ev.places(find(start, end), "name", WEIGHT_NAME_PLACE, WEIGHT_NAME_PLACE)

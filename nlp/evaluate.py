@@ -23,7 +23,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from nlp import textcat_data as data
 from nlp.classify import Classifier, ClassifierConfig
-from nlp.textcat import DISABLED, load_model
+from nlp.textcat import DISABLED, FeatureParams, load_model
 from nlp.textcat_metrics import (
     NO_TYPE,
     REPORT_LANGS,
@@ -62,7 +62,10 @@ def shipped_config() -> TrainConfig:
         meta = load_model().meta
     except FileNotFoundError:
         return TrainConfig()
-    return TrainConfig(alpha=float(meta.get("alpha", TrainConfig.alpha)))
+    return TrainConfig(
+        params=FeatureParams(**meta["features"]),
+        alpha=float(meta.get("alpha", TrainConfig.alpha)),
+    )
 
 
 def cross_validate(
@@ -79,7 +82,8 @@ def cross_validate(
         model = fit(train_rows, config)
         # what the shipped model carries too: its data's mix (the language prior shift)
         model.meta = {"training_data": data.summary(train_rows)}
-        for row, pred in zip(test, model.predict([r.text for r in test]), strict=True):
+        preds = model.predict([r.text for r in test], [r.display_name for r in test])
+        for row, pred in zip(test, preds, strict=True):
             role, org_type = model_decision(pred)
             model_only[row.id] = {"role": role, "org_type": org_type, "country": None}
         with tempfile.TemporaryDirectory() as tmp:
@@ -240,17 +244,20 @@ Written by `make eval` (`python -m bench.evaluate_classifier`); do not edit by h
 Data: `../shared/data/labels` — `humanizr_dev.csv` (organisation vs person, real Twitter
 bios, many languages) and `multi_dev.csv` (role and org_type of real organisations, media
 and politicians in the EU languages), scored by {folds}-fold cross-validation grouped by
-normalised account name: for each fold the model is trained on the other folds plus the
-balanced `multi_train_extra.csv` (rows of the same organisation left out) and the **full
-classifier** (model + lexicon, as `scout classify` runs it) predicts the fold. Nothing is
-scored on what it was trained on. Training rows: {summary}.
+normalised account name: for each fold the model is trained on the other folds plus all
+of `multi_train_extra.csv` (each of its (label, language) cells weighted down to at most
+{cell} rows' worth; rows of the same organisation left out) and the **full classifier**
+(model + lexicon, as `scout classify` runs it) predicts the fold. Nothing is scored on
+what it was trained on. Training rows: {summary}.
 """
 
 
 def render(
     rows: Sequence[data.Row], systems: Mapping[str, Mapping[str, Output]], extra: str = ""
 ) -> str:
-    head = HEADER.format(folds=data.FOLDS, summary=data.summary(rows)["source"])
+    head = HEADER.format(
+        folds=data.FOLDS, cell=TrainConfig.extra_cell, summary=data.summary(rows)["source"]
+    )
     return "\n".join([head, real_data_section(rows, systems), extra]).rstrip() + "\n"
 
 

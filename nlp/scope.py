@@ -41,6 +41,10 @@ class ScopeTerms:
     by_prefix: dict[str, list[int]] = field(init=False, repr=False, compare=False)
     by_suffix: dict[str, list[int]] = field(init=False, repr=False, compare=False)
     firsts: frozenset[str] = field(init=False, repr=False, compare=False)
+    # word -> term indices: the words of bios repeat, their stems need looking up once
+    _cache: dict[tuple[bool, str], list[int]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         # Stems indexed by their text, so a word looks up its own prefixes and suffixes
@@ -57,15 +61,24 @@ class ScopeTerms:
         object.__setattr__(self, "by_suffix", by_suffix)
         object.__setattr__(self, "firsts", frozenset(firsts))
 
+    def _terms(self, suffix: bool, word: str) -> list[int]:
+        found = self._cache.get((suffix, word))
+        if found is None:
+            if len(self._cache) > 100_000:
+                self._cache.clear()
+            index = self.by_suffix if suffix else self.by_prefix
+            cuts = (word[-n:] if suffix else word[:n] for n in range(1, len(word) + 1))
+            found = sorted(k for cut in cuts for k in index.get(cut, ()))
+            self._cache[(suffix, word)] = found
+        return found
+
     def prefix_terms(self, word: str) -> list[int]:
         """Indices of prefix terms whose stem starts ``word``, in file order."""
-        index = self.by_prefix
-        return sorted(k for n in range(1, len(word) + 1) for k in index.get(word[:n], ()))
+        return self._terms(False, word)
 
     def suffix_terms(self, word: str) -> list[int]:
         """Indices of suffix terms whose stem ends ``word``, in file order."""
-        index = self.by_suffix
-        return sorted(k for n in range(1, len(word) + 1) for k in index.get(word[-n:], ()))
+        return self._terms(True, word)
 
 
 def _words(text: str) -> list[tuple[int, int, str]]:
@@ -154,8 +167,11 @@ def infer_scope(
     display_name: Any,
     bio: Any,
     fields: Iterable[Any] | None = None,
+    name_places: list[Any] | None = None,
 ) -> tuple[str | None, str]:
-    """``(scope or None, reason)`` for a classified profile (see the module docstring)."""
+    """``(scope or None, reason)`` for a classified profile (see the module docstring).
+    ``name_places``: the places of the display name when the caller has them already
+    (``doc._.scout_name_places`` of the country component), else they are looked up."""
     if role not in ("organization", "politician"):
         return None, ""
     name = text_of(display_name)
@@ -164,9 +180,11 @@ def infer_scope(
         _, surface, level = found[0]
         return level, f"scope {level}: name '{surface}'"
     if role == "organization":
-        from nlp.country import find_places
+        if name_places is None:
+            from nlp.country import find_places
 
-        for surface, place in find_places(name):
+            name_places = find_places(name)
+        for surface, place in name_places:
             if place.kind.startswith("nonEU"):
                 continue
             level = "national" if place.kind == "country" else "local"

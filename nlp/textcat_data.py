@@ -5,9 +5,10 @@ Sources (``../shared/data/labels``, see its README and MULTI_README):
 * ``humanizr``: ``humanizr_dev.csv``, organisation vs person only (``label`` empty);
 * ``multi_dev``: ``multi_dev.csv``, role and org_type, the distribution of the held-back
   split: model selection and evaluation use these rows (``dev`` true);
-* ``extra``: ``multi_train_extra.csv``, skewed, so balanced by capping every
-  (label, language) cell at ``extra_cap`` rows (lowest sha1 of the id first); training
-  only, never scored.
+* ``extra``: ``multi_train_extra.csv``, skewed: every row by default (training weighs
+  each (label, language) cell down, see ``nlp.textcat_train.joint_weights``), or each
+  cell capped at ``extra_cap`` rows (lowest sha1 of the id first); training only, never
+  scored.
 
 Each row: ``id, source, text, org`` (1 organisation, 0 person), ``label`` (joint label
 ``individual`` | ``politician`` | ``organization/<org_type>``, "" when unknown), ``lang``,
@@ -28,7 +29,7 @@ from pathlib import Path
 from nlp.profile import text_and_sections
 
 FOLDS = 5
-DEFAULT_EXTRA_CAP = 200
+DEFAULT_EXTRA_CAP = 0  # 0 = every extra row
 _NON_WORD = re.compile(r"\W+")
 
 
@@ -120,7 +121,9 @@ def multi_rows(path: Path, source: str, folds: int = FOLDS) -> list[Row]:
 
 
 def balance(rows: Iterable[Row], cap: int) -> list[Row]:
-    """At most ``cap`` rows per (label, language), lowest sha1(id) first."""
+    """At most ``cap`` rows per (label, language), lowest sha1(id) first (0 = all)."""
+    if not cap:
+        return list(rows)
     cells: dict[tuple[str, str], list[Row]] = {}
     for row in sorted(rows, key=lambda r: sha1_int(r.id)):
         cells.setdefault((row.label, row.lang), []).append(row)

@@ -94,6 +94,20 @@ class ConsentPipeline(Pipeline):
             self._block(account, why)
             return False
         if account.account_id not in self.allowed_ids:
+            if (
+                self.respect_opt_outs
+                and not _shows_every_signal(account)
+                and (
+                    self.store.is_opted_out(account.account_id)
+                    or self.store.is_opted_out(account.handle)
+                )
+            ):
+                # another server's view of a Mastodon account does not publish
+                # ``noindex``: it cannot withdraw an opt-out its home server showed
+                self.blocked_ids.add(account.account_id)
+                self.blocked_handles.add(account.handle.lower())
+                self.stats.inc_value("scout/consent/opt_outs_kept")
+                return False
             self.allowed_ids.add(account.account_id)
             self.allowed_handles.add(account.handle.lower())
             if self.store.clear_opt_out(account.account_id, account.handle):
@@ -166,3 +180,10 @@ class ConsentPipeline(Pipeline):
                 self.stats.inc_value("scout/consent/members_skipped")
                 raise DropItem("list member that opted out")
         return item
+
+
+def _shows_every_signal(account: AccountItem) -> bool:
+    """Whether this view of the account shows every opt-out signal: a Mastodon account
+    read through its home server publishes ``noindex`` (other servers leave it out);
+    Bluesky labels and profile texts travel everywhere."""
+    return account.platform != "mastodon" or account.noindex is not None

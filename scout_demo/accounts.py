@@ -33,6 +33,7 @@ class AccountsBuilder:
         self.n_posts = n_posts
         self.used_names: set[tuple[str, str]] = set()  # (platform/instance, username)
         self.org_name_count: dict[tuple[str, str], int] = {}
+        self.used_sites: set[str] = set()  # website names given
 
     # -- accounts ---------------------------------------------------------------------
     def build_accounts(self) -> None:
@@ -188,7 +189,7 @@ class AccountsBuilder:
         fields: list[tuple[str, str, bool]] = []
         website = None
         if is_org or rng.random() < 0.35:
-            website = f"https://{slug(display, '-') or username}.example/"
+            website = self.unique_site(slug(display, "-") or username)
         if platform == "mastodon":
             if website and rng.random() < 0.8:
                 fields.append((L["field_web"], website, rng.random() < 0.5))
@@ -232,6 +233,15 @@ class AccountsBuilder:
             campaign_share=0.5 if kind in ("individual", "media", "bot") else 0.7,
         )
         return acc
+
+    def unique_site(self, base: str) -> str:
+        """A website of its own (two people of one name have two sites)."""
+        name, n = base, 1
+        while name in self.used_sites:
+            n += 1
+            name = f"{base}-{n}"
+        self.used_sites.add(name)
+        return f"https://{name}.example/"
 
     def unique_username(self, display: str, platform: str, instance: int | None) -> str:
         base = slug(display.replace(":eu_flag:", ""), "_" if platform == "mastodon" else "-")

@@ -24,6 +24,7 @@ from scout_demo.follows import graph_state
 from scout_demo.mastodon_api import MastodonApp
 from scout_demo.model import World
 from scout_demo.service import App
+from scout_demo.sites_server import DemoSites
 from scout_demo.tables import DEMO_BSKY_HANDLE, DEMO_BSKY_PASSWORD
 from scout_demo.world import build_world
 
@@ -88,6 +89,10 @@ class DemoServers:
         urls = [s.url for s in self.servers]
         self.mastodon_urls = urls[:n]
         self.bluesky_url = urls[n]
+        # the organisations' and public figures' websites (before anything is rendered:
+        # binding points the accounts' website fields at the served sites)
+        self.sites = DemoSites(world)
+        self.sites.bind(self.mastodon_urls)
         apps: list[App] = [
             MastodonApp(
                 world, i, self.mastodon_urls, rate_limit, window, paging_limit, paging_window
@@ -115,11 +120,13 @@ class DemoServers:
             t = threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
             t.start()
             self.threads.append(t)
+        self.sites.start()
 
     def stop(self) -> None:
         for s in self.servers:
             s.shutdown()
             s.server_close()
+        self.sites.stop()
 
     def state(self) -> dict[str, Any]:
         """What a client needs: the URLs bound, the demo login, pid and seed, and the
@@ -130,6 +137,7 @@ class DemoServers:
             "bsky_handle": DEMO_BSKY_HANDLE,
             "bsky_password": DEMO_BSKY_PASSWORD,
             "pid": os.getpid(),
+            "sites": {"index": self.sites.index_url, "urls": [s.url for s in self.sites.specs]},
             "seed": self.world.seed,
             **graph_state(self.world, self.mastodon_urls),
         }

@@ -153,6 +153,9 @@ class World:
         self.bsky_by_did: dict[str, int] = {}
         self.bsky_by_handle: dict[str, int] = {}
         self.bsky_by_rkey: dict[tuple[str, str], int] = {}
+        # one organisation or person on both platforms: Mastodon index -> Bluesky index
+        # (scout_demo.twins), proven by the Mastodon account's website
+        self.twins: dict[int, int] = {}
         # who follows whom, seeds and starter packs (scout_demo.follows); None: no graph
         self.graph: FollowGraph | None = None
 

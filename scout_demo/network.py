@@ -87,9 +87,20 @@ class DemoNetwork:
         return [*self.mastodon_urls, self.bluesky_url]
 
     @property
+    def site_urls(self) -> list[str]:
+        """The demo websites (:mod:`scout_demo.sites`), one ``http://127.0.0.1:port/`` each."""
+        return list(self.state.get("sites", {}).get("urls", []))
+
+    @property
+    def sites_index(self) -> str:
+        """The sites' control server (``/_demo/sites``, ``/_demo/site-requests``)."""
+        return str(self.state.get("sites", {}).get("index", ""))
+
+    @property
     def allowed_hosts(self) -> str:
-        """``SCOUT_ALLOWED_HOSTS`` entries (``host:port``) of the servers bound."""
-        return ",".join(host_key(u) for u in self.urls)
+        """``SCOUT_ALLOWED_HOSTS`` entries (``host:port``) of the servers bound (the
+        demo websites included)."""
+        return ",".join(host_key(u) for u in [*self.urls, *self.site_urls])
 
     def _allow(self) -> None:
         self._env_before = os.environ.get(ALLOWED_HOSTS_ENV)

@@ -44,6 +44,7 @@ from scout_demo.tables import (
     SPAN_DAYS,
     InstanceSpec,
 )
+from scout_demo.twins import pair_twins
 
 __all__ = [
     "CAMPAIGN_URL",
@@ -174,6 +175,7 @@ def build_world(
     b = _Builder(seed, n_accounts, n_posts)
     b.build_accounts()
     b.build_posts()
+    pair_twins(b.world)  # before the indexes: a twin takes a handle of its name
     b.finish()
     if follows:
         build_follows(b)

@@ -20,11 +20,13 @@ LAYER_OF: dict[str, str] = {
     "crawler.mastodon": "platforms",
     "crawler.bluesky": "platforms",
     "crawler.fetch": "platforms",
+    "crawler.sites": "platforms",
     "spiders": "platforms",
     "crawler.db": "db",
     "pipelines": "pipelines",
     "crawler.app": "app",
     "crawler.cli": "cli",
+    "crawler.web": "web",
     "scout_demo": "demo",
 }
 # what each layer may import (besides itself)
@@ -35,7 +37,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "db": {"core"},
     "pipelines": {"core", "db"},
     "app": {"core", "nlp", "platforms", "db", "pipelines", "demo"},
-    "cli": {"core", "app"},
+    "web": {"core", "app", "db"},
+    "cli": {"core", "app", "web"},
     "demo": {"core"},
 }
 PACKAGES = ("crawler", "nlp", "spiders", "pipelines", "scout_demo")

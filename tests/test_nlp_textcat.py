@@ -158,3 +158,61 @@ def test_featurizer_cache_gives_scikit_learns_rows() -> None:
     assert got.shape == want.shape
     assert abs(got - want).max() < 1e-6
     assert got.nnz == want.nnz
+
+
+def test_name_block_is_the_display_name_featurized_again() -> None:
+    """With ``name_weight`` the row is the text block, then the display name's own block
+    (the same features, times ``name_weight``); the component takes the name from the
+    profile's ``name`` section, else the text's first line."""
+    params = FeatureParams(name_weight=0.7)
+    plain = Featurizer(FeatureParams())
+    featurize = Featurizer(params)
+    texts = [
+        "Gewerkschaft der Polizei\nWir vertreten die Beschäftigten der Polizei.\n",
+        "Maria\nmum of two, coffee addict\n",
+    ]
+    names = ["Gewerkschaft der Polizei", "Maria"]
+    got = featurize(texts, names)
+    n = params.n_features
+    assert got.shape == (2, 2 * n) and params.width == 2 * n
+    assert abs(got[:, :n] - plain(texts)).max() < 1e-6
+    assert abs(got[:, n:] - plain(names) * 0.7).max() < 1e-6
+    # default names: the first line of each text
+    assert abs(featurize(texts) - got).max() < 1e-6
+    # a profile without a display name has an empty name block
+    assert featurize(["\nonly a bio here\n"], [""])[:, n:].nnz == 0
+
+
+def test_shipped_model_reads_the_display_name() -> None:
+    model = load_model()
+    assert model.params.name_weight > 0
+    clf = Classifier()
+    # the same bio; only the name says union or company
+    bio = "Wir vertreten die Interessen unserer Mitglieder in Bayern."
+    union = clf.classify({"display_name": "Gewerkschaft Erziehung und Wissenschaft", "bio": bio})
+    firm = clf.classify({"display_name": "Müller Maschinenbau GmbH", "bio": bio})
+    assert union["org_type"] == "union", union["reasons"]
+    assert firm["org_type"] == "company", firm["reasons"]
+
+
+def test_a_private_french_person_is_not_a_politician() -> None:
+    """The only French people in the training data are deputies and senators: the
+    lexicon's private cues (a job, family) without any office keep a person an
+    individual, while an office still makes a politician."""
+    clf = Classifier()
+    retired = clf.classify(
+        {"display_name": "Camille Laurent", "bio": "Retraité, randonneur", "post_langs": ["fr"]}
+    )
+    nurse = clf.classify(
+        {"display_name": "Julien", "bio": "Infirmier, papa de deux enfants", "post_langs": ["fr"]}
+    )
+    deputy = clf.classify(
+        {
+            "display_name": "Marie Dupont",
+            "bio": "Députée de la 3e circonscription du Rhône. Infirmière de profession.",
+            "post_langs": ["fr"],
+        }
+    )
+    assert retired["role"] == "individual", retired["reasons"]
+    assert nurse["role"] == "individual", nurse["reasons"]
+    assert deputy["role"] == "politician", deputy["reasons"]

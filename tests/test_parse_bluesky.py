@@ -256,6 +256,22 @@ def test_profile_detailed_labels_and_bot() -> None:
     assert acc.display_name is None
 
 
+def test_profile_says_who_may_message_them() -> None:
+    """``associated.chat.allowIncoming`` (real recordings): how a stranger reaches them."""
+    follows = [
+        parse_profile(v, NOW)
+        for _u, body in json_bodies(require(SDK / "get_follows.json"))
+        for v in (body.get("follows") or [])
+    ]
+    why = next(a for a in follows if a.handle == "why.bsky.team")
+    assert why.chat_allow_incoming == "all"
+    assert {a.chat_allow_incoming for a in follows} <= {"all", "following", "none", None}
+    view = first_body(BSKY / "a_profile.yml")["profiles"][0]
+    view = copy.deepcopy(view)
+    view["associated"] = {"chat": {"allowIncoming": "<script>"}}
+    assert parse_profile(view, NOW).chat_allow_incoming is None  # only the lexicon's values
+
+
 def test_profile_without_did_raises() -> None:
     with pytest.raises(ValueError, match="did"):
         parse_profile({"handle": "x.bsky.social"}, NOW)

@@ -317,7 +317,15 @@ def test_parse_account_fields_emoji_and_consent_flags() -> None:
     ]
     assert item.fields[0].verified_at == datetime(2026, 4, 11, 12, 8, 0, 687000, tzinfo=UTC)
     assert item.fields[1].verified_at is None
+    # the link itself, whole (Mastodon cuts the text of a long one with an ellipsis)
+    assert [f.url for f in item.fields] == [
+        "https://halcy.de/",
+        "https://demoscene.vc/",
+        None,
+        None,
+    ]
     assert item.discoverable is True and item.indexable is True
+    assert item.locked is False  # follows need no approval
     assert item.noindex is None  # not published for remote accounts
     assert item.created_at == datetime(2017, 2, 3, tzinfo=UTC)
     assert item.local_refs == ["mastodon.social#23972"]

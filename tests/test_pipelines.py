@@ -184,12 +184,21 @@ def test_buffered_items_of_an_account_that_opts_out_later_are_not_written(store:
 def test_mentions_of_an_account_that_opts_out_later_are_removed(store: Store) -> None:
     chain = PipelineChain(store)
     fan, shy = account("fan"), account("shy", noindex=True)
-    chain.process_many([fan, post(fan, 1, mentions=[shy.handle, "x@elsewhere.example"]), shy])
+    p1 = post(fan, 1, mentions=[shy.handle, "x@elsewhere.example"])
+    said = [
+        InteractionItem(fan.account_id, None, "mention", p1.post_id, NOW, h)
+        for h in (shy.handle, "x@elsewhere.example")
+    ]
+    chain.process_many([fan, p1, *said, shy])
     chain.close()
     assert store.con.execute("SELECT mentions FROM posts").fetchall() == [
         (["x@elsewhere.example"],)
     ]
     assert chain.stats.get_value("scout/consent/mentions_removed") == 1
+    # ... and so is the mention interaction stored before the opt-out showed
+    assert store.con.execute("SELECT dst_handle FROM interactions").fetchall() == [
+        ("x@elsewhere.example",)
+    ]
 
 
 def test_opt_outs_are_remembered_across_runs_and_can_be_withdrawn(store: Store) -> None:
@@ -205,8 +214,14 @@ def test_opt_outs_are_remembered_across_runs_and_can_be_withdrawn(store: Store) 
     later.close()
     assert store.con.execute("SELECT mentions FROM posts").fetchall() == [([],)]
     assert store.count("interactions") == 0
-    back = PipelineChain(store)  # it removed #nobot from its bio
-    back.process_many([account("shy", bio="Hello again"), post(shy, 2)])
+    # read through another server (no ``noindex`` published): the opt-out stands
+    remote = PipelineChain(store)
+    remote.process_many([account("shy", bio="Hello again"), post(shy, 2)])
+    remote.close()
+    assert remote.stats.get_value("scout/consent/opt_outs_kept") == 1
+    assert store.count("opted_out") > 0 and store.count("posts") == 1
+    back = PipelineChain(store)  # its home server: it removed #nobot from its bio
+    back.process_many([account("shy", bio="Hello again", noindex=False), post(shy, 2)])
     back.close()
     assert back.stats.get_value("scout/consent/opt_outs_withdrawn") == 1
     assert store.count("opted_out") == 0

@@ -18,6 +18,7 @@ from crawler.app.report import (
     chart_score_distribution,
     check_weights,
     declared_weights,
+    reason_parts,
     safe_href,
 )
 from crawler.db.store import Store
@@ -59,6 +60,22 @@ def section(page: str, anchor: str) -> str:
     match = re.search(rf'<(section|header) id="{anchor}">(.*?)</\1>', page, re.S)
     assert match, f"no section {anchor}"
     return match.group(2)
+
+
+def lead_row(part: str, handle: str) -> str:
+    """The lead table row (``<tr>...</tr>``) whose handle cell shows ``handle``."""
+    for row in re.findall(r"<tr>(.*?)</tr>", part, re.S):
+        if f">{str_escape(handle)}<" in row:
+            return row
+    raise AssertionError(f"no row for {handle}")
+
+
+def row_reasons(row: str) -> tuple[list[str], list[str]]:
+    """A row's reasons: those shown and those folded into its ``<details>``."""
+    cell = re.search(r'<td class="reasons">(.*?)</td>', row, re.S)
+    assert cell
+    shown_html, _, folded_html = cell.group(1).partition("<details>")
+    return re.findall(r"<li>(.*?)</li>", shown_html), re.findall(r"<li>(.*?)</li>", folded_html)
 
 
 def test_report_has_header_and_all_sections(report: str) -> None:
@@ -118,17 +135,20 @@ def test_who_to_contact_first_lists_top_n_per_type(
             [CAMPAIGN, lead_type],
         ).fetchall()
         for name, handle, score, reasons in best:
-            assert str_escape(name) in part
-            assert str_escape(handle) in part
-            assert f"{score:.3f}" in part
-            assert str_escape(reasons) in part
+            row = lead_row(part, handle)
+            assert str_escape(name) in row
+            assert f"{score:.3f}" in row
+            # every reason is there, in order: the first ones shown, the rest folded
+            shown, folded = row_reasons(row)
+            assert shown + folded == [str_escape(r) for r in reason_parts(reasons)]
+            assert "; ".join(shown + folded) == str_escape(reasons)
     assert "Showing 20 of 20." in part and "Showing 8 of 8." in part
     assert '<a href="https://bsky.app/profile/' in part
 
 
 def test_country_coverage_table(report: str) -> None:
     part = section(report, "coverage")
-    rows = re.findall(r"<tr class=\"([^\"]*)\">\s*<td>(\w\w) ", part)
+    rows = re.findall(r"<tr class=\"([^\"]*)\">\s*<td class=\"country\">(\w\w) ", part)
     assert [cc for _, cc in rows] == sorted(cc for _, cc in rows) and len(rows) == 27
     classes = dict((cc, cls) for cls, cc in rows)
     assert "below" in classes["FR"]  # 12,000 of 58,320
@@ -143,14 +163,25 @@ def test_country_coverage_table(report: str) -> None:
     assert "<b>7</b>" in part
     assert "1 countries have reached their threshold" in part
     de_row = re.search(
-        r'<td>DE Germany <span class="badge">target</span></td>(.*?)</tr>', part, re.S
+        r'<td class="country">DE Germany <span class="badge">target</span></td>(.*?)</tr>',
+        part,
+        re.S,
     )
     assert de_row, "DE row marks a target country"
     cells = re.findall(r'<td class="num[^"]*">([^<]*)</td>', de_row.group(1))
-    # MEPs, threshold, signatures, share, 4 lead types, total, supporters
-    assert cells[:4] == ["96", "69,120", "70,000", "101%"]
-    assert cells[4:8] == ["2", "2", "1", "1"] and cells[8] == "6"
-    assert int(cells[9]) >= 1
+    # threshold, leads, 4 lead types, supporters
+    assert cells[0] == "69,120"
+    assert cells[1] == "6" and cells[2:6] == ["2", "2", "1", "1"]
+    assert int(cells[6]) >= 1
+    # signatures against the threshold: a meter capped at the threshold, count and share
+    signatures = re.search(r'<td class="sig">(.*?)</td>', de_row.group(1), re.S)
+    assert signatures and '<meter min="0" max="69120" value="69120"' in signatures.group(1)
+    assert " ".join(signatures.group(1).split()).endswith("</meter> 70,000 (101 %)")
+    fr_row = re.search(r'<td class="country">FR France .*?</tr>', part, re.S)
+    assert fr_row and '<meter min="0" max="58320" value="12000"' in fr_row.group(0)
+    assert "12,000 (21 %)</td>" in fr_row.group(0)
+    pl_row = re.search(r'<td class="country">PL Poland .*?</tr>', part, re.S)
+    assert pl_row and '<td class="sig"><span class="muted">not given</span></td>' in pl_row.group(0)
     assert "Leads whose country is unknown" in part
 
 
@@ -180,14 +211,14 @@ def test_method_shows_the_ranking_weights(report: str) -> None:
     row = re.search(r"<tr><td>volunteer</td>(.*?)</tr>", part, re.S)
     assert row
     cells = re.findall(r'<td class="num">([^<]*)</td>', row.group(1))
-    # reach, centrality, role_fit, stance, activity, country_need, leads, max error
+    # reach, centrality, role_fit, stance, activity, country_need: the weights, nothing more
     expected = [
         f"{table['volunteer'].get(c, 0):.2f}"
         for c in ("reach", "centrality", "role_fit", "stance", "activity", "country_need")
     ]
-    assert [c if c != "–" else "0.00" for c in cells[:6]] == expected
-    assert cells[6] == "20"
-    assert float(cells[7]) <= 0.0001  # the fixture's scores follow the documented weights
+    assert [c if c != "–" else "0.00" for c in cells] == expected
+    # the fixture's scores follow the documented weights: no warning
+    assert 'id="weights-stale"' not in part
 
 
 def test_chart_text_from_data_is_escaped() -> None:

@@ -26,8 +26,8 @@ from tests.support.items import mastodon_post as support_post
 
 SHARED = SHARED_DIR
 
-# the contract tables built so far (websites, contacts, identities, identity_suggestions
-# and lead_status come with the issues that build them)
+# the contract tables built so far (websites, contacts, identities and
+# identity_suggestions come with the issues that build them)
 CONTRACT_TABLES = (
     "accounts",
     "posts",
@@ -38,6 +38,7 @@ CONTRACT_TABLES = (
     "account_graph",
     "communities",
     "overrides",
+    "lead_status",
 )
 
 
@@ -313,6 +314,19 @@ def test_refs_resolution(store: Store) -> None:
     ]
     assert store.add_interactions(again) == 0
     assert store.count("interactions") == 2
+    # the reply read through a third server, whose local id for alice nobody stored: the
+    # same reply (one target per post), never a second, unresolved row
+    third = InteractionItem(
+        reply.account_id, None, "reply", reply.post_id, T0, "ref:other.social#777"
+    )
+    assert store.add_interactions([third]) == 0
+    # ... also when it was stored before the first reading resolved
+    store.con.execute(
+        "INSERT INTO interactions (src_account_id, kind, post_id, dst_ref)"
+        " VALUES (?, 'reply', ?, 'other.social#777')", [reply.account_id, reply.post_id]
+    )  # fmt: skip
+    store.resolve_refs()
+    assert store.count("interactions") == 2
 
 
 def test_ten_thousand_posts_in_one_arrow_batch(
@@ -506,7 +520,9 @@ def test_classifier_io(store: Store) -> None:
     alice = df[df["handle"] == "alice@eu.social"].iloc[0]
     assert len(alice["posts"]) == 20 and alice["posts"][0] == "text 0"  # most recent first
     assert alice["post_langs"][0] == "en"
-    assert alice["fields"] == [{"name": "Site", "value": "https://bees.org", "verified_at": None}]
+    assert alice["fields"] == [
+        {"name": "Site", "value": "https://bees.org", "verified_at": None, "url": None}
+    ]
     assert alice["labels"] == ["x"]
     assert df[df["handle"] == "botty@eu.social"].iloc[0]["posts"] == []
     out = pd.DataFrame(

@@ -87,33 +87,90 @@ def _mpl() -> Iterator[Any]:
         yield plt
 
 
-def chart_leads_per_country(rows: Sequence[CountryRow], unknown: dict[str, int]) -> Chart:
-    title = "Leads per country, by type"
-    codes = [r.code for r in rows]
-    data = {t: [r.leads[t] for r in rows] for t in LEAD_TYPES}
-    if any(unknown.values()):
-        codes.append("?")
-        for t in LEAD_TYPES:
-            data[t].append(unknown.get(t, 0))
-    if not any(sum(v) for v in data.values()):
-        return Chart(title, None, "No leads yet.")
+SIGNATURE_CAP = 1.5  # signatures beyond 150 % of the threshold are drawn at 150 %
+
+
+def country_order(rows: Sequence[CountryRow]) -> list[CountryRow]:
+    """Member states as the workspace's dashboard lists them: target countries first,
+    most leads first, then by name."""
+    return sorted(rows, key=lambda r: (not r.target, -r.total_leads, r.name))
+
+
+def _write_thresholds(ax: Any, ordered: Sequence[CountryRow]) -> None:
+    """Each country's threshold (signatures needed) written just right of ``ax``."""
+    style = {"fontsize": 8, "color": "#4d5566", "transform": ax.get_yaxis_transform()}
+    ax.text(1.02, -1.2, "needs", **style)
+    for i, r in enumerate(ordered):
+        ax.text(1.02, i, f"{r.threshold:,}", va="center", **style)
+
+
+def chart_country_picture(rows: Sequence[CountryRow]) -> Chart:
+    """Per member state: leads found by type with the supporters found (left), and the
+    signatures given against the ECI threshold with the threshold marked (right).
+
+    Only member states appear: leads of unknown country are the report's own figure,
+    never a bar here (they would dwarf every country)."""
+    title = "Country picture: leads and supporters found, signatures against threshold"
+    ordered = country_order(rows)
+    if not any(r.total_leads or r.supporters or r.signatures for r in ordered):
+        return Chart(title, None, "No leads, supporters or signatures in any member state yet.")
+    signed = any(r.signatures is not None for r in ordered)
     with _mpl() as plt:
-        fig, ax = plt.subplots(figsize=(10, 3.6), layout="constrained")
-        bottom = np.zeros(len(codes))
+        # narrow on purpose: drawn at its own width, it stays legible on a phone
+        fig, axes = plt.subplots(
+            1,
+            2 if signed else 1,
+            sharey=True,
+            squeeze=False,
+            figsize=(5.6 if signed else 4.6, 0.2 * len(ordered) + 1.3),
+            width_ratios=(3, 2) if signed else None,
+            layout="constrained",
+        )
+        left = axes[0][0]
+        y = np.arange(len(ordered))
+        start = np.zeros(len(ordered))
         for t in LEAD_TYPES:
-            values = np.array(data[t], dtype=float)
-            ax.bar(codes, values, bottom=bottom, label=t, color=TYPE_COLORS[t], width=0.75)
-            bottom += values
-        for i, r in enumerate(rows):
+            values = np.array([r.leads[t] for r in ordered], dtype=float)
+            left.barh(y, values, left=start, color=TYPE_COLORS[t], label=t, height=0.7)
+            start += values
+        supporters = np.array([r.supporters for r in ordered], dtype=float)
+        left.scatter(supporters, y, marker="D", s=10, color="#1d2433", label="supporters", zorder=3)
+        left.set_yticks(y, [r.code for r in ordered])
+        for tick, r in zip(left.get_yticklabels(), ordered, strict=True):
             if r.target:
-                ax.get_xticklabels()[i].set_fontweight("bold")
-        ax.set_ylabel("leads")
-        ax.legend(ncols=4, frameon=False, loc="upper right")
-        ax.margins(x=0.01)
+                tick.set_fontweight("bold")
+        left.invert_yaxis()
+        left.set_xlabel("leads / supporters found")
+        left.legend(frameon=False, loc="lower right", fontsize=8)
+        left.margins(x=0.02)
+        if not signed:
+            _write_thresholds(left, ordered)
+            return Chart(
+                title.replace(", signatures against threshold", ""),
+                _svg(fig),
+                "Bold codes are the campaign's target countries; beside each bar the "
+                "signatures its threshold needs. No signature counts are given in the "
+                "campaign file yet.",
+            )
+        right = axes[0][1]
+        share = np.array(
+            [min(r.share, SIGNATURE_CAP) if r.share is not None else 0.0 for r in ordered]
+        )
+        reached = [r.share is not None and r.share >= 1 for r in ordered]
+        colors = ["#2a9d8f" if ok else "#f4a261" for ok in reached]
+        right.barh(y, share * 100, color=colors, height=0.7)
+        # the threshold mark of each country, with the signatures it needs
+        right.scatter(np.full(len(ordered), 100.0), y, marker="|", s=60, color="#1d2433", zorder=3)
+        _write_thresholds(right, ordered)
+        right.set_xlim(0, 100 * SIGNATURE_CAP + 5)
+        right.set_xticks([0, 50, 100, 150], ["0", "50", "100 %", "150"])
+        right.set_xlabel("signatures / threshold")
+        right.tick_params(axis="y", length=0)
         return Chart(
             title,
             _svg(fig),
-            "Bold codes are the campaign's target countries; ? = country unknown.",
+            "Bold codes are the campaign's target countries. Right: | marks each country's "
+            "threshold (signatures needed, written beside it); green bars have reached it.",
         )
 
 

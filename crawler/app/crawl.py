@@ -371,7 +371,9 @@ def run_crawl(
 ) -> CrawlResult:
     from crawler.app.graph import measure_campaign
     from crawler.app.hashtags import followed_campaign
+    from crawler.app.identities import link_identities
     from crawler.app.ranking import rank
+    from crawler.app.websites import website_pass
 
     session_dir = session_dir or db.parent / ".sessions"
     with campaign_lock(db, campaign.name), CrawlProgress(enabled=show_progress):
@@ -399,7 +401,10 @@ def run_crawl(
                 result.purged = store.purge_older_than(campaign.retention_cutoff(now))
                 result.classified = classify_accounts(store)
                 score_campaign(store, campaign)
+                # [websites]: the sites of organisations and public figures, roles known
+                failures.extend(website_pass(campaign, db, log_level, stats))
                 measure_campaign(store, campaign)  # graph measures the ranking reads
+                link_identities(store)  # one lead per person or organisation
                 result.leads = len(rank(store, campaign, now=now))
             except BaseException as exc:
                 store.finish_run(

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 
 from crawler.core.config import Campaign, load_campaign
-from crawler.core.vocab import LEAD_TYPES
+from crawler.core.vocab import LEAD_TYPES, SERVE_PORT
 
 if TYPE_CHECKING:
     from crawler.app.crawl import CrawlResult
@@ -85,4 +86,11 @@ def run_demo(
         console.print(f"  {name:13} {path}")
     console.print(f"  {'database':13} {db}   (query it: duckdb {db})")
     console.print(f"  {'campaign':13} {campaign_path}")
+    # the organizers' workspace over the same database (loopback only, no token needed)
+    console.print(
+        f"\nWork through the leads in your browser: [bold]scout serve --db {escape(str(db))}"
+        f"[/bold]  (then open http://127.0.0.1:{SERVE_PORT}/)",
+        markup=True,
+        highlight=False,
+    )
     return written

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -23,9 +23,10 @@ from urllib.parse import urlsplit
 import pandas as pd
 
 from crawler.app import ranking
+from crawler.app.contacts import CONTACT_COLUMNS, lead_contacts
 from crawler.core.errors import UserError
 from crawler.core.files import atomic_path
-from crawler.core.vocab import LEAD_TYPES, SCOPES, country_code
+from crawler.core.vocab import CLOSED_STATUSES, LEAD_STATUSES, LEAD_TYPES, SCOPES, country_code
 from crawler.db import readmodels
 from crawler.db.store import Store
 
@@ -43,6 +44,9 @@ COLUMNS: tuple[str, ...] = (
     "url",
     "country",
     "language",
+    "status",
+    "owner",
+    *CONTACT_COLUMNS,
     "reasons",
     *COMPONENTS,
     "scope",
@@ -64,6 +68,21 @@ COLUMN_HELP: dict[str, str] = {
     "url": "Public profile page.",
     "country": "ISO 3166 country code, empty when it could not be told.",
     "language": "Main language of the account (ISO 639-1).",
+    "status": "Outreach status an organizer set (`scout mark`): new, to_contact, "
+    "contacted, replied, joined, declined or not_relevant; new when nobody marked it. "
+    "Joined, declined and not_relevant leads come after the others of their type.",
+    "owner": "Who in the team takes care of this lead (`scout mark --owner`).",
+    "handles": "All handles of the person or organisation: accounts merged into one "
+    "identity on strong evidence (see the reasons), this lead's own first.",
+    "website": "The website: found by the website pass, else named in the profile "
+    "(verified links first).",
+    "email": "Public e-mail from the website (organisations and public figures only; "
+    "never a private person's).",
+    "contact_form": "The website's contact form (organisations and public figures only).",
+    "messages": "Whether a stranger can write to them on the platform: Mastodon locked or "
+    "not, Bluesky's setting for incoming messages.",
+    "evidence_posts": "Up to 3 campaign posts (URLs) that made this lead, most engaged "
+    "first: quote them when you write.",
     "reasons": "In words: why this account is a lead and why it ranks where it does.",
     "reach": "0-1: followers (log scale) blended with engagement on campaign posts.",
     "centrality": "0-1: how many campaign supporters interact with the account.",
@@ -97,18 +116,25 @@ def select_leads(
     country: str | None = None,
     limit: int | None = None,
     scope: str | None = None,
+    statuses: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """The campaign's ranked leads, ordered by lead type then rank.
+    """The campaign's ranked leads, ordered by lead type, then open before closed
+    (status in ``CLOSED_STATUSES``), then rank.
 
     ``lead_type``, ``country`` and ``scope`` filter (``country`` is ISO alpha-2, ``EL``
     accepted for Greece; ``scope`` one of local, regional, national, european); ``limit`` keeps the best ``limit`` leads *of each type*, so an unfiltered
-    list still shows every type. The statement text is constant (``sql/select_leads.sql``);
+    list still shows every type. ``statuses`` keeps leads with one of these outreach
+    statuses (None = all; see :func:`crawler.app.outreach.status_filter`; an unmarked
+    lead is ``new``). The statement text is constant (``sql/select_leads.sql``);
     every value is a parameter.
     """
     if lead_type is not None and lead_type not in LEAD_TYPES:
         raise ExportError(f"unknown lead type {lead_type!r}: use one of {', '.join(LEAD_TYPES)}")
     if scope is not None and scope not in SCOPES:
         raise ExportError(f"unknown scope {scope!r}: use one of {', '.join(SCOPES)}")
+    bad = sorted(set(statuses or ()) - set(LEAD_STATUSES))
+    if bad:
+        raise ExportError(f"unknown status {bad[0]!r}: use one of {', '.join(LEAD_STATUSES)}")
     if limit is not None and limit < 1:
         raise ExportError(f"limit must be at least 1, not {limit}")
     # a code that is no member state filters to nothing, never to everything
@@ -121,10 +147,17 @@ def select_leads(
         scope=scope,
         limit=limit,
         types=LEAD_TYPES,
+        statuses=statuses,
+        closed=CLOSED_STATUSES,
     )
     graph = store.lead_communities(campaign)[["account_id", "community", "community_label"]]
     graph = graph.astype({"community": "Int64"})
-    return leads.merge(graph, on="account_id", how="left")[list(COLUMNS)]
+    routes = lead_contacts(store, campaign)
+    merged = leads.merge(graph, on="account_id", how="left")
+    merged = merged.merge(routes, on="account_id", how="left")
+    for col in CONTACT_COLUMNS:  # text or None (a missing route), never NaN
+        merged[col] = merged[col].astype(object).where(merged[col].notna(), None)
+    return merged[list(COLUMNS)]
 
 
 def neutralize(value: Any) -> Any:

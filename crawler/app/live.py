@@ -157,6 +157,7 @@ def run_live(
     install_signals: bool = True,
 ) -> LiveResult:
     from crawler.app.hashtags import followed_campaign
+    from crawler.app.identities import link_identities
     from crawler.app.ranking import rank
 
     # [campaign] follow_related: accepted related hashtags join the campaign's
@@ -215,6 +216,7 @@ def run_live(
                 store.tag_campaign_posts(campaign.name, campaign.matcher)
                 classify_accounts(store)
                 score_campaign(store, campaign)
+                link_identities(store)  # one lead per person or organisation
                 result.leads = len(rank(store, campaign))
                 result.posts_new, result.accounts_new = store.new_since_run_start(run_id)
                 for name, stats in outcomes.items():

@@ -22,15 +22,16 @@ import pandas as pd
 from crawler.app.charts import (
     Chart,
     chart_communities,
-    chart_leads_per_country,
+    chart_country_picture,
     chart_posts_per_day,
     chart_role_mix,
     chart_score_distribution,
 )
+from crawler.app.contacts import CONTACT_COLUMNS, lead_contacts
 from crawler.app.summaries import country_coverage, report_leads, supporters_by_country
 from crawler.core.config import Campaign
 from crawler.core.files import atomic_write
-from crawler.core.vocab import LEAD_TYPES, SCOPES
+from crawler.core.vocab import CLOSED_STATUSES, LEAD_TYPES, SCOPES
 from crawler.db import readmodels
 from crawler.db.store import Store
 
@@ -41,6 +42,7 @@ __all__ = [
     "chart_score_distribution",
     "check_weights",
     "declared_weights",
+    "reason_parts",
     "safe_href",
 ]
 
@@ -77,6 +79,8 @@ STANCE_VALUES: dict[str, float] = {"supports": 1.0, "neutral": 0.4, "opposes": 0
 COUNTRIES_NEEDED = 7  # Regulation (EU) 2019/788, Art. 3(1)(b)
 COMMUNITIES_SHOWN = 10  # the largest communities get a table each
 COMMUNITY_LEADS = 5  # best leads shown per community
+REASONS_SHOWN = 3  # reasons shown in a lead table's row; the rest fold into <details>
+WEIGHTS_TOLERANCE = 0.001  # scores are stored rounded to 4 decimals
 TEMPLATE = "report.html.j2"
 
 
@@ -207,7 +211,25 @@ def _environment() -> jinja2.Environment:
     env.filters["href"] = safe_href
     env.filters["num"] = _fmt_int
     env.filters["time"] = _fmt_time
+    env.filters["reasons"] = reason_parts
     return env
+
+
+def reason_parts(text: Any) -> list[str]:
+    """A lead's ``reasons`` (one string, parts joined by ``"; "``) as its parts; a
+    ``"; "`` inside a quoted post stays in its part."""
+    if not isinstance(text, str) or not text.strip():
+        return []
+    parts: list[str] = []
+    current = ""
+    for piece in text.split("; "):
+        current = f"{current}; {piece}" if current else piece
+        if current.count('"') % 2 == 0:  # not inside a quotation
+            parts.append(current)
+            current = ""
+    if current:
+        parts.append(current)
+    return parts
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -262,6 +284,24 @@ def community_summaries(store: Store, campaign: str, leads: pd.DataFrame) -> lis
     return out
 
 
+def with_status(store: Store, campaign: str, leads: pd.DataFrame) -> pd.DataFrame:
+    """``leads`` with the outreach ``status`` (``new`` when unmarked), ``owner``,
+    ``status_at`` (when it last changed) and ``closed`` (status in CLOSED_STATUSES)."""
+    marks = store.lead_statuses(campaign)[["account_id", "status", "owner", "updated_at"]]
+    out = leads.merge(
+        marks.rename(columns={"updated_at": "status_at"}), on="account_id", how="left"
+    )
+    out["status"] = out["status"].astype(object).where(out["status"].notna(), "new")
+    out["closed"] = out["status"].isin(CLOSED_STATUSES)
+    # how to reach each lead (website, public e-mail, form, messages, evidence posts)
+    routes = lead_contacts(store, campaign)
+    out = out.drop(columns=[c for c in CONTACT_COLUMNS if c in out.columns])
+    out = out.merge(routes, on="account_id", how="left")
+    for col in CONTACT_COLUMNS:
+        out[col] = out[col].astype(object).where(out[col].notna(), None)
+    return out
+
+
 def build_report(
     store: Store,
     campaign: Campaign,
@@ -277,20 +317,24 @@ def build_report(
     now = now or datetime.now(UTC)
     name = campaign.name
     tags = list(campaign.campaign.hashtags)
-    leads = report_leads(store, name)
+    leads = with_status(store, name, report_leads(store, name))
 
     top: list[dict[str, Any]] = []
     for t in LEAD_TYPES:
         part = leads[leads["lead_type"] == t].sort_values(["rank", "account_id"])
+        # closed leads (joined, declined, not relevant) leave this list for their own
+        to_contact = part[~part["closed"]]
         top.append(
             {
                 "type": t,
                 "title": LEAD_TYPE_TITLES[t],
                 "help": LEAD_TYPE_HELP[t],
-                "total": len(part),
-                "rows": _records(part.head(top_n)),
+                "total": len(to_contact),
+                "closed": len(part) - len(to_contact),
+                "rows": _records(to_contact.head(top_n)),
             }
         )
+    closed = leads[leads["closed"]].sort_values(["status", "lead_type", "rank", "account_id"])
 
     supporters = supporters_by_country(store, name)
     rows = country_coverage(leads, supporters, campaign)
@@ -302,13 +346,13 @@ def build_report(
 
     per_day = readmodels.campaign_posts_per_day(store, name, tags)
     communities = community_summaries(store, name, leads)
-    charts = [
-        chart_leads_per_country(rows, unknown),
-        chart_posts_per_day(per_day),
-        chart_score_distribution(leads),
-        chart_role_mix(readmodels.role_mix(store, name, tags)),
-        chart_communities(communities),
-    ]
+    charts = {
+        "countries": chart_country_picture(rows),
+        "posts": chart_posts_per_day(per_day),
+        "scores": chart_score_distribution(leads),
+        "roles": chart_role_mix(readmodels.role_mix(store, name, tags)),
+        "communities": chart_communities(communities),
+    }
 
     weights = check_weights(leads, declared_weights())
     forgotten = readmodels.forgotten_count(store)
@@ -331,16 +375,22 @@ def build_report(
         "communities_total": len(store.community_overview(name)) if communities else 0,
         "top": top,
         "top_n": top_n,
+        "closed": _records(closed.drop(columns=["closed"])),
         "rows": rows,
         "unknown": unknown,
+        "unknown_total": sum(unknown.values()),
+        "leads_total": len(leads),
         "with_leads": with_leads,
         "needed": COUNTRIES_NEEDED,
         "reached": reached,
+        "reasons_shown": REASONS_SHOWN,
         "has_signatures": bool(campaign.campaign.signatures),
         "supporters_total": sum(supporters.values()),
         "charts": charts,
         "lead_types": LEAD_TYPES,
         "weights": weights,
+        # stored scores that the ranking's weights do not reproduce: ranked by another version
+        "weights_stale": [t for t, e in weights.max_error.items() if e > WEIGHTS_TOLERANCE],
         "components": COMPONENT_HELP,
         "forgotten": forgotten or 0,
         "oldest_post": oldest,

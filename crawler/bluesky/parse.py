@@ -173,8 +173,16 @@ def parse_profile(view: dict[str, Any], seen_at: datetime) -> AccountItem:
         is_bot="bot" in labels,
         created_at=parse_timestamp(view.get("createdAt")),
         labels=labels,
+        chat_allow_incoming=_chat_allow(view.get("associated")),
         seen_at=seen_at,
     )
+
+
+def _chat_allow(associated: Any) -> str | None:
+    """``associated.chat.allowIncoming`` (all | following | none), when published."""
+    chat = associated.get("chat") if isinstance(associated, dict) else None
+    value = chat.get("allowIncoming") if isinstance(chat, dict) else None
+    return value if value in ("all", "following", "none") else None
 
 
 def _embedded_view_record(embed: Any) -> dict[str, Any] | None:

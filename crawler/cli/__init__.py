@@ -17,7 +17,7 @@ import typer
 # typer vendors click; its usage errors are these classes, not the click package's
 from typer._click import exceptions as usage_errors
 
-from crawler.cli import commands, tools  # noqa: F401  (registers the commands)
+from crawler.cli import commands, identities, tools  # noqa: F401  (registers the commands)
 from crawler.cli.base import app, err, out
 from crawler.core.errors import ScoutError, UserError
 from crawler.core.terminal import plain

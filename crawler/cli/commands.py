@@ -1,5 +1,5 @@
 """The commands of the crawl-and-rank job: crawl, live, leads, export, report, forget,
-correct, corrections, hashtags, graph."""
+correct, mark, corrections, hashtags, graph."""
 
 from __future__ import annotations
 
@@ -27,7 +27,16 @@ from crawler.cli.base import (
 from crawler.cli.printing import print_crawl_summary
 from crawler.core.errors import ScoutError, UserError
 from crawler.core.terminal import cell, markup_safe, plain
-from crawler.core.vocab import LEAD_TYPES
+from crawler.core.vocab import CLOSED_STATUSES, LEAD_TYPES
+
+StatusOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--status",
+        help="Outreach statuses to list, comma-separated (e.g. to_contact,new), "
+        "'open' (all but joined, declined, not_relevant) or 'all'.",
+    ),
+]
 
 
 @app.command()
@@ -86,14 +95,27 @@ def leads(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Rows per lead type.")] = 20,
     db: DbOpt = DB_PATH,
     scope: ScopeOpt = None,
+    status: StatusOpt = None,
 ) -> None:
-    """Ranked leads in the terminal."""
+    """Ranked leads to contact in the terminal (joined, declined and not_relevant ones
+    with --status all or --status joined...)."""
+    from crawler.app.contacts import contact_line
     from crawler.app.export import select_leads
+    from crawler.app.outreach import OPEN, status_filter
     from crawler.app.summaries import reading
 
     cfg = load_campaign_file(campaign)
+    keep = status_filter(status, default=OPEN)
+    picked = (cfg.name, type_name(lead_type), country)
     with reading(db) as store:
-        df = select_leads(store, cfg.name, type_name(lead_type), country, limit, scope)
+        df = select_leads(store, *picked, limit, scope, keep)
+        closed = select_leads(store, *picked, None, scope, CLOSED_STATUSES)
+    hidden = len(closed) if status is None else 0
+    if hidden:
+        leads_ = "lead" if hidden == 1 else "leads"
+        err.print(
+            f"{hidden} closed {leads_} not shown (joined, declined, not_relevant): --status all"
+        )
     if df.empty:
         shown = markup_safe(repr(cfg.name))
         out.print(f"No leads for {shown} with these filters. Has `scout crawl` run?")
@@ -109,17 +131,21 @@ def leads(
             ("handle", "left"),
             ("name", "left"),
             ("cc", "left"),
+            ("status", "left"),
+            ("reach them", "left"),
             ("why", "left"),
         ):
             table.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
-        for r in part.itertuples(index=False):
+        for r, record in zip(part.itertuples(index=False), part.to_dict("records"), strict=True):
             # names, handles and reasons come from the network: plain text, never markup
             table.add_row(
                 str(r.rank),
                 f"{r.score:.3f}",
                 cell(r.handle),
                 cell(r.display_name or ""),
-                cell(r.country or "-"),
+                cell(r.country if isinstance(r.country, str) else "-"),  # NaN when unknown
+                cell(f"{r.status} ({r.owner})" if isinstance(r.owner, str) else r.status),
+                cell(contact_line(record)),
                 cell(r.reasons or ""),
                 end_section=False,
             )
@@ -138,15 +164,19 @@ def export(
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=1)] = None,
     db: DbOpt = DB_PATH,
     scope: ScopeOpt = None,
+    status: StatusOpt = None,
 ) -> None:
-    """Export ranked leads (CSV, XLSX or Parquet); spreadsheet formulas are neutralised."""
+    """Export ranked leads (CSV, XLSX or Parquet) with their outreach status and owner;
+    spreadsheet formulas are neutralised."""
     from crawler.app.export import export_leads, select_leads
+    from crawler.app.outreach import status_filter
     from crawler.app.summaries import reading
 
     cfg = load_campaign_file(campaign)
+    keep = status_filter(status)
     writable(out_path, "--out")
     with reading(db) as store:
-        df = select_leads(store, cfg.name, type_name(lead_type), country, limit, scope)
+        df = select_leads(store, cfg.name, type_name(lead_type), country, limit, scope, keep)
     path = export_leads(df, out_path)
     out.print(cell(f"wrote {len(df)} leads to {path}"))
 
@@ -220,6 +250,43 @@ def correct(
         account_id = store_correction(store, account, values)
     shown = ", ".join(f"{k}={v if v is not None else '(none)'}" for k, v in values.items())
     out.print(f"corrected {account_id}: {shown}")
+
+
+@app.command()
+def mark(
+    campaign: CampaignArg,
+    account: Annotated[
+        str, typer.Argument(help="account_id, handle (user@host, @user@host) or profile URL")
+    ],
+    status: Annotated[
+        str | None,
+        typer.Option("--status", "-s", help="new, to_contact, contacted, replied, joined, ..."),
+    ] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Who takes care of it.")] = None,
+    note: Annotated[str | None, typer.Option("--note", help="Free text, e.g. a date.")] = None,
+    db: DbOpt = DB_PATH,
+) -> None:
+    """Record outreach to one lead (status, owner, note); crawls never rewrite it, each
+    change is kept in the history. An empty --owner or --note clears it."""
+    from crawler.app.outreach import mark as store_mark
+    from crawler.app.summaries import open_store
+
+    cfg = load_campaign_file(campaign)
+    with open_store(db) as store:
+        line = store_mark(
+            store, cfg.name, account, status=status, owner=owner, note=note, changed_by=_login()
+        )
+    out.print(cell(line), soft_wrap=True)
+
+
+def _login() -> str | None:
+    """Who runs the command (the history's changed_by), if the system can tell."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry / no login name (containers)
+        return None
 
 
 @app.command()
@@ -338,3 +405,23 @@ def graph(
         ),
         soft_wrap=True,
     )
+
+
+@app.command()
+def serve(
+    db: DbOpt = DB_PATH,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on; loopback unless a token is set.")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", "-p", min=0, max=65535, help="0: any free.")
+    ] = 8750,
+) -> None:
+    """The organizers' workspace in the browser: dashboard, lead lists, lead pages with
+    status, owner, notes and corrections. Any host but loopback needs SCOUT_SERVE_TOKEN."""
+    from crawler.web.serve import serve as run_workspace
+
+    try:
+        run_workspace(db, host, port, announce=lambda line: out.print(cell(line), soft_wrap=True))
+    except KeyboardInterrupt:
+        out.print("workspace stopped")

@@ -16,11 +16,13 @@ from typing import Any
 
 @dataclass
 class ProfileField:
-    """One Mastodon profile field (``name``/``value`` as plain text)."""
+    """One Mastodon profile field (``name``/``value`` as plain text; ``url`` the link
+    it holds, whole: the text of a long link is cut with an ellipsis by Mastodon)."""
 
     name: str
     value: str
     verified_at: datetime | None = None
+    url: str | None = None
 
 
 @dataclass
@@ -46,6 +48,10 @@ class AccountItem:
         default_factory=list
     )  # Bluesky self-labels, e.g. "!no-unauthenticated"
     instance: str | None = None  # Mastodon: host of the account's home server
+    # how a stranger reaches them: Mastodon ``locked`` (follows need approval), Bluesky
+    # ``associated.chat.allowIncoming`` (all | following | none); None = not published
+    locked: bool | None = None
+    chat_allow_incoming: str | None = None
     local_refs: list[str] = field(default_factory=list)  # Mastodon: "host#local_id" aliases
     seen_at: datetime | None = None
 

@@ -44,12 +44,22 @@ STANCES: Final[tuple[str, ...]] = ("supports", "neutral", "opposes")
 LEAD_STATUSES: Final[tuple[str, ...]] = (
     "new", "to_contact", "contacted", "replied", "joined", "declined", "not_relevant",
 )  # fmt: skip
+# Outreach is over for these: the lead leaves the "to contact" lists but stays visible.
+CLOSED_STATUSES: Final[tuple[str, ...]] = ("joined", "declined", "not_relevant")
 PLATFORMS: Final[tuple[str, ...]] = ("mastodon", "bluesky")
 INTERACTION_KINDS: Final[tuple[str, ...]] = ("mention", "reply", "repost", "quote")
 RUN_STATUSES: Final[tuple[str, ...]] = ("ok", "partial", "failed", "interrupted")
+# The website pass reads the sites of these roles ("individual" only when the campaign
+# file says [websites] include_individuals = true); what it records per site and account.
+WEBSITE_ROLES: Final[tuple[str, ...]] = (
+    "organization", "politician", "journalist", "public_figure", "individual",
+)  # fmt: skip
+WEBSITE_STATUSES: Final[tuple[str, ...]] = ("ok", "robots", "refused", "error", "not_html")
+CONTACT_KINDS: Final[tuple[str, ...]] = ("website", "email", "contact_form", "profile")
 
 # Defaults shared by the CLI, the crawl, Scrapy settings and the pipelines.
 DEFAULT_DB: Final = "data/scout.duckdb"
+SERVE_PORT: Final = 8750  # `scout serve` listens here unless --port says otherwise
 PROJECT_URL: Final = "https://github.com/eci-scout/eci-scout"
 VERSION: Final = "0.1"
 # Identify honestly; SCOUT_CONTACT (env) may add an e-mail or URL for server admins.

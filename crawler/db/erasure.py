@@ -51,6 +51,11 @@ _ACCOUNT_DELETES: tuple[tuple[str, str], ...] = (
     ("leads", "DELETE FROM leads WHERE account_id = ANY($ids::VARCHAR[])"),
     ("account_campaign", "DELETE FROM account_campaign WHERE account_id = ANY($ids::VARCHAR[])"),
     ("overrides", "DELETE FROM overrides WHERE account_id = ANY($ids::VARCHAR[])"),
+    ("lead_status", "DELETE FROM lead_status WHERE account_id = ANY($ids::VARCHAR[])"),
+    (
+        "lead_status_history",
+        "DELETE FROM lead_status_history WHERE account_id = ANY($ids::VARCHAR[])",
+    ),
     (
         "follows",
         "DELETE FROM follows WHERE src_account_id = ANY($ids::VARCHAR[])"
@@ -63,6 +68,26 @@ _ACCOUNT_DELETES: tuple[tuple[str, str], ...] = (
         "UPDATE account_graph SET seeds_followed = list_filter(seeds_followed,"
         " lambda m: NOT list_contains($ids::VARCHAR[], m))"
         " WHERE list_has_any(seeds_followed, $ids::VARCHAR[])",
+    ),
+    ("websites", "DELETE FROM websites WHERE account_id = ANY($ids::VARCHAR[])"),
+    ("contacts", "DELETE FROM contacts WHERE account_id = ANY($ids::VARCHAR[])"),
+    # a merged lead of the account's identity lists it: back to one account per lead
+    # until the next ranking (before the identity rows go)
+    (
+        "leads",
+        "UPDATE leads SET identity_id = account_id, handles = [handle]"
+        " WHERE identity_id = ANY($ids::VARCHAR[]) OR identity_id IN (SELECT identity_id"
+        " FROM identities WHERE account_id = ANY($ids::VARCHAR[]))",
+    ),
+    (
+        "identities",
+        "DELETE FROM identities WHERE account_id = ANY($ids::VARCHAR[])"
+        " OR identity_id = ANY($ids::VARCHAR[])",
+    ),
+    (
+        "identity_suggestions",
+        "DELETE FROM identity_suggestions WHERE account_id = ANY($ids::VARCHAR[])"
+        " OR other_account_id = ANY($ids::VARCHAR[])",
     ),
     ("campaign_seeds", "DELETE FROM campaign_seeds WHERE account_id = ANY($ids::VARCHAR[])"),
     ("seed_lists", "DELETE FROM seed_lists WHERE account_id = ANY($ids::VARCHAR[])"),
@@ -176,6 +201,18 @@ _PURGE: tuple[tuple[str, str], ...] = (
     ),
     ("list_members", f"DELETE FROM list_members WHERE account_id IN {_GONE_ACCOUNTS}"),  # noqa: S608
     ("account_graph", f"DELETE FROM account_graph WHERE account_id IN {_GONE_ACCOUNTS}"),  # noqa: S608
+    ("websites", f"DELETE FROM websites WHERE account_id IN {_GONE_ACCOUNTS}"),  # noqa: S608
+    ("contacts", f"DELETE FROM contacts WHERE account_id IN {_GONE_ACCOUNTS}"),  # noqa: S608
+    (
+        "identities",
+        f"DELETE FROM identities WHERE account_id IN {_GONE_ACCOUNTS}"  # noqa: S608
+        f" OR identity_id IN {_GONE_ACCOUNTS}",
+    ),
+    (
+        "identity_suggestions",
+        f"DELETE FROM identity_suggestions WHERE account_id IN {_GONE_ACCOUNTS}"  # noqa: S608
+        f" OR other_account_id IN {_GONE_ACCOUNTS}",
+    ),
     (
         "accounts",
         "DELETE FROM accounts a WHERE a.last_seen_at < $cutoff AND NOT EXISTS"
@@ -297,6 +334,12 @@ class Erasure(Connection):
         lh = sorted({normalise_key(h) for h in handles if h})
         if not lh:
             return 0
+        # interactions with them that reached the store after their opt-out was erased
+        # (stored in the same batch as the sighting that showed it) go too
+        self._changed(
+            "DELETE FROM interactions WHERE lower(dst_handle) = ANY($handles::VARCHAR[])",
+            {"handles": lh},
+        )
         return self._changed(
             "UPDATE posts SET mentions = list_filter(mentions,"
             " lambda h: NOT list_contains($handles::VARCHAR[], lower(h))) "

@@ -43,6 +43,8 @@ ACCOUNT_BATCH_SCHEMA = pa.schema(
         ("discoverable", pa.bool_()),
         ("indexable", pa.bool_()),
         ("noindex", pa.bool_()),
+        ("locked", pa.bool_()),
+        ("chat_allow_incoming", pa.string()),
         ("seen_at", _TS),
     ]
 )
@@ -104,6 +106,8 @@ _ACCOUNT_PROFILE_COLUMNS = tuple(
     n for n in ACCOUNT_BATCH_SCHEMA.names if n not in ("account_id", "is_bot", "seen_at")
 )
 _COUNTS = ("like_count", "repost_count", "reply_count")
+# interaction kinds with one target per post (a mention names many)
+_ONE_TARGET = frozenset({"reply", "repost", "quote"})
 
 REF_PREFIX = "ref:"
 
@@ -250,6 +254,14 @@ class Loads(Connection):
                 row["dst_ref"], row["dst_handle"] = dst_handle[len(REF_PREFIX) :], None
             handle = row["dst_handle"]
             target = it.dst_account_id or (handle.lower() if handle else None) or row.get("dst_ref")
+            if it.kind in _ONE_TARGET:
+                # one target per post: readings through several servers are one row,
+                # a resolved reading first
+                key = (it.src_account_id, it.kind, it.post_id, None)
+                if key in rows and (rows[key]["dst_account_id"] or not it.dst_account_id):
+                    continue
+                rows[key] = row
+                continue
             rows[(it.src_account_id, it.kind, it.post_id, target)] = row
         batch = arrow_batch(rows.values(), INTERACTION_BATCH_SCHEMA)
         cols = columns(INTERACTION_BATCH_SCHEMA)
@@ -266,6 +278,9 @@ class Loads(Connection):
                 # another server's local id of a target already resolved (the same
                 # status read through two instances, or read again after a resume)
                 "  OR i.dst_account_id = (SELECT r.target_id FROM refs r WHERE r.ref = b.dst_ref)"
+                # a reply, repost or quote has one target: one reading of it is stored
+                # (an unresolved one gives way to a resolved one in resolve_refs)
+                "  OR (b.kind IN ('reply', 'repost', 'quote') AND b.dst_account_id IS NULL)"
                 "  OR (b.dst_account_id IS NULL AND b.dst_handle IS NULL AND b.dst_ref IS NULL"
                 "      AND i.dst_account_id IS NULL AND i.dst_handle IS NULL"
                 "      AND i.dst_ref IS NULL)))"
@@ -296,12 +311,21 @@ class Loads(Connection):
 
     def _dedupe_resolved(self) -> int:
         """One row per interaction once targets are resolved: the same interaction read
-        through two servers (each with its own local ids) resolves to the same target."""
+        through two servers (each with its own local ids) resolves to the same target.
+        A reply, repost or quote has one target per post: once one reading of it is
+        resolved, a reading whose local id no stored account carries (the target seen
+        only through another server) is the same interaction, not another."""
         return self._changed(
             "DELETE FROM interactions WHERE rowid IN (SELECT rid FROM ("
             " SELECT rowid AS rid, row_number() OVER (PARTITION BY src_account_id, kind,"
             "  post_id, dst_account_id ORDER BY created_at, rowid) AS n"
             " FROM interactions WHERE dst_account_id IS NOT NULL) WHERE n > 1)"
+        ) + self._changed(
+            "DELETE FROM interactions WHERE dst_account_id IS NULL"
+            " AND kind IN ('reply', 'repost', 'quote') AND EXISTS ("
+            "  SELECT 1 FROM interactions r WHERE r.dst_account_id IS NOT NULL"
+            "  AND r.src_account_id = interactions.src_account_id AND r.kind = interactions.kind"
+            "  AND r.post_id = interactions.post_id)"
         )
 
     @unit

@@ -42,6 +42,15 @@ def create_views(db: Connection) -> None:
         con.execute(sql("views"))
 
 
+def _collapse_identities(con: Any, campaign: str, type_order: Sequence[str]) -> None:
+    """``sql/collapse_identities.sql``: one lead per merged identity (statement by
+    statement, each with the parameters it names)."""
+    params = {"campaign": campaign, "types": list(type_order)}
+    for statement in sql("collapse_identities").split("\n;\n"):
+        used = {k: v for k, v in params.items() if f"${k}" in statement}
+        con.execute(statement, used or None)
+
+
 def replace_leads(
     db: Connection,
     campaign: str,
@@ -58,6 +67,7 @@ def replace_leads(
         con.execute(sql("campaign_countries"), {"campaign": campaign, **countries})
         con.execute("DELETE FROM leads WHERE campaign = ?", [campaign])
         con.execute(_INSERT_LEADS + sql("ranking"), list(ranking_params))
+        _collapse_identities(con, campaign, type_order)
         create_views(db)
     return _df(
         db,
@@ -85,8 +95,12 @@ def select_leads(
     limit: int | None,
     types: Sequence[str],
     scope: str | None = None,
+    statuses: Sequence[str] | None = None,
+    closed: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """``sql/select_leads.sql``: the export columns of the campaign's ranked leads."""
+    """``sql/select_leads.sql``: the export columns of the campaign's ranked leads with
+    their outreach ``status`` and ``owner``; ``statuses`` filters (None = all), leads
+    whose status is in ``closed`` come after the open ones of their type."""
     params = {
         "campaign": campaign,
         "lead_type": lead_type,
@@ -94,6 +108,8 @@ def select_leads(
         "scope": scope,
         "limit": limit,
         "types": list(types),
+        "statuses": None if statuses is None else list(statuses),
+        "closed": list(closed),
     }
     return _df(db, sql("select_leads"), params).reset_index(drop=True)
 

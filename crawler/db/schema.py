@@ -295,6 +295,98 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        6,
+        """
+        -- organizers' outreach state per campaign and lead; a crawl never rewrites it
+        CREATE TABLE IF NOT EXISTS lead_status (
+            campaign   VARCHAR NOT NULL,
+            account_id VARCHAR NOT NULL,
+            status     VARCHAR,   -- new | to_contact | contacted | replied | joined | ...
+            owner      VARCHAR,
+            note       VARCHAR,
+            updated_at TIMESTAMPTZ,
+            PRIMARY KEY (campaign, account_id)
+        );
+        -- one row per change of lead_status, never updated
+        CREATE TABLE IF NOT EXISTS lead_status_history (
+            campaign   VARCHAR NOT NULL,
+            account_id VARCHAR NOT NULL,
+            status     VARCHAR,
+            owner      VARCHAR,
+            note       VARCHAR,
+            changed_at TIMESTAMPTZ,
+            changed_by VARCHAR
+        );
+        """,
+    ),
+    (
+        7,
+        """
+        -- websites of leads read by the website pass (spiders/websites.py): one row per
+        -- (account, site); status ok | robots | refused | error | not_html
+        CREATE TABLE IF NOT EXISTS websites (
+            url         VARCHAR NOT NULL,   -- the site's home URL as the account names it
+            account_id  VARCHAR NOT NULL,
+            status      VARCHAR,
+            fetched_at  TIMESTAMPTZ,
+            legal_form  VARCHAR,            -- e.V., asbl, Stichting, ... as the imprint says
+            country     VARCHAR,            -- ISO 3166 alpha-2 of the imprint's address
+            languages   VARCHAR[],          -- html lang / hreflang, else detected
+            register_id VARCHAR,            -- "VR 12345 B", "KvK 41234567", "SIREN ..."
+            pages       VARCHAR[],          -- the pages read (robots.txt not counted)
+            reason      VARCHAR,            -- why not ok, in words
+            source      VARCHAR,            -- where the account names it: field | bio | handle
+            verified    BOOLEAN,            -- the link is proven both ways (rel=me, handle)
+            links_back  BOOLEAN,            -- the site links to the account's profile
+            final_url   VARCHAR,            -- after redirects
+            PRIMARY KEY (account_id, url)
+        );
+        -- contact routes per account: kind website | email | contact_form | profile
+        CREATE TABLE IF NOT EXISTS contacts (
+            account_id  VARCHAR NOT NULL,
+            kind        VARCHAR NOT NULL,
+            value       VARCHAR NOT NULL,
+            source_url  VARCHAR,            -- the page (or profile) it was read from
+            verified    BOOLEAN,            -- website: rel=me both ways; profile: rel=me
+            seen_at     TIMESTAMPTZ,
+            PRIMARY KEY (account_id, kind, value)
+        );
+        """,
+    ),
+    (
+        8,
+        """
+        -- accounts that are one person or organisation (strong evidence only): one row
+        -- per merged account; an account not listed is its own identity
+        CREATE TABLE IF NOT EXISTS identities (
+            identity_id VARCHAR NOT NULL,   -- the smallest account_id of the group
+            account_id  VARCHAR PRIMARY KEY,
+            evidence    VARCHAR,            -- how it is linked, in words
+            linked_at   TIMESTAMPTZ
+        );
+        -- weak evidence, never merged silently: an organizer confirms or rejects it
+        CREATE TABLE IF NOT EXISTS identity_suggestions (
+            account_id       VARCHAR NOT NULL,   -- the smaller id of the pair
+            other_account_id VARCHAR NOT NULL,
+            evidence         VARCHAR,
+            score            DOUBLE,
+            status           VARCHAR,            -- suggested | confirmed | rejected
+            found_at         TIMESTAMPTZ,
+            decided_at       TIMESTAMPTZ,
+            PRIMARY KEY (account_id, other_account_id)
+        );
+        """,
+    ),
+    (
+        9,
+        """
+        -- how a stranger reaches the account: Mastodon locked (follows need approval),
+        -- Bluesky associated.chat.allowIncoming (all | following | none)
+        ALTER TABLE accounts ADD COLUMN IF NOT EXISTS locked BOOLEAN;
+        ALTER TABLE accounts ADD COLUMN IF NOT EXISTS chat_allow_incoming VARCHAR;
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

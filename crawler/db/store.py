@@ -9,7 +9,9 @@
 (runs and cursors), :mod:`~crawler.db.instances` (the Mastodon instance registry),
 :mod:`~crawler.db.campaigns` (campaign posts, texts, engagement, stance rows),
 :mod:`~crawler.db.classify_io` (classifier input and output),
-:mod:`~crawler.db.overrides` (organizers' corrections) and
+:mod:`~crawler.db.overrides` (organizers' corrections),
+:mod:`~crawler.db.outreach` (organizers' lead status, owner, notes and history),
+:mod:`~crawler.db.websites` (websites of leads and their contact routes) and
 :mod:`~crawler.db.erasure` (forget, opt-outs, deleted posts, retention). Read models
 for ranking, exports, the report and the CLI summaries are functions of a store in
 :mod:`~crawler.db.readmodels`.
@@ -26,10 +28,12 @@ from crawler.db.connection import (
     StorageError,
     snapshot_path,
 )
+from crawler.db.contact_routes import ContactRoutes
 from crawler.db.erasure import Erasure, normalise_key
 from crawler.db.follows import FOLLOW_BATCH_SCHEMA, MEMBER_BATCH_SCHEMA, Follows
 from crawler.db.graph import Graph
 from crawler.db.hashtags import Hashtags
+from crawler.db.identities import Identities
 from crawler.db.instances import INSTANCE_BATCH_SCHEMA, Instances
 from crawler.db.loads import (
     ACCOUNT_BATCH_SCHEMA,
@@ -40,11 +44,14 @@ from crawler.db.loads import (
     REF_PREFIX,
     Loads,
 )
+from crawler.db.outreach import Outreach
 from crawler.db.overrides import OVERRIDE_FIELDS, Overrides
 from crawler.db.runs import Runs
+from crawler.db.websites import CONTACT_BATCH_SCHEMA, WEBSITE_BATCH_SCHEMA, Websites
 
 __all__ = [
     "ACCOUNT_BATCH_SCHEMA",
+    "CONTACT_BATCH_SCHEMA",
     "CLASSIFICATION_COLUMNS",
     "FOLLOW_BATCH_SCHEMA",
     "MEMBER_BATCH_SCHEMA",
@@ -55,6 +62,7 @@ __all__ = [
     "REF_BATCH_SCHEMA",
     "REF_PREFIX",
     "SNAPSHOT_EVERY",
+    "WEBSITE_BATCH_SCHEMA",
     "DatabaseBusy",
     "StorageError",
     "Store",
@@ -73,6 +81,10 @@ class Store(
     Campaigns,
     ClassifyIO,
     Overrides,
+    Outreach,
+    Websites,
+    Identities,
+    ContactRoutes,
     Erasure,
     Connection,
 ):

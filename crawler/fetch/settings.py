@@ -45,6 +45,10 @@ EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
 }
 
+# the address policy again at name resolution: only addresses it allows reach Twisted,
+# so the address checked is the one connected to (crawler.fetch.resolver)
+TWISTED_DNS_RESOLVER = "crawler.fetch.resolver.PolicyResolver"
+
 DOWNLOADER_MIDDLEWARES = {
     # the address policy (crawler.core.net) on every request, redirect and response
     "crawler.fetch.address.AddressPolicyMiddleware": 50,
@@ -74,3 +78,31 @@ SCOUT_PAGING_WINDOW = 900.0
 # profiles of the most mentioned accounts not seen as authors
 SCOUT_REBLOGGED_BY_MAX = 200
 SCOUT_MENTION_LOOKUPS_MAX = 300
+
+# The website pass (spiders.websites): a few pages per site, politely. One request at a
+# time per site (host:port) with AutoThrottle pacing it by the site's own latency, never
+# faster than DOWNLOAD_DELAY; small size, time and redirect caps; HTML only.
+WEBSITE_SPIDER_SETTINGS = {
+    "ROBOTSTXT_OBEY": True,
+    "CONCURRENT_REQUESTS": 16,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+    "DOWNLOAD_DELAY": 0.25,
+    "AUTOTHROTTLE_ENABLED": True,
+    "AUTOTHROTTLE_START_DELAY": 1.0,
+    "AUTOTHROTTLE_MAX_DELAY": 30.0,
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
+    "DOWNLOAD_MAXSIZE": 2 * 1024 * 1024,
+    "DOWNLOAD_WARNSIZE": 1024 * 1024,
+    "DOWNLOAD_TIMEOUT": 15,
+    "REDIRECT_MAX_TIMES": 3,
+    "RETRY_TIMES": 1,
+    "DOWNLOADER_MIDDLEWARES": {
+        "crawler.fetch.address.AddressPolicyMiddleware": 50,
+        "crawler.fetch.sites.SiteSlotMiddleware": 60,
+        # websites publish no API rate-limit headers
+        "crawler.fetch.middlewares.RateLimitMiddleware": None,
+    },
+}
+# pages read per site when the campaign file does not say ([websites] max_pages); a
+# site read less than this many days ago is not read again
+SCOUT_WEBSITES_REFRESH_DAYS = 7.0

@@ -81,11 +81,13 @@ def _account(acc: dict[str, Any], instance_host: str, seen_at: datetime) -> Acco
     for f in acc.get("fields") or []:
         if not isinstance(f, dict):
             continue
+        value, links = html_to_text_and_links(f.get("value") or "")
         fields.append(
             ProfileField(
                 name=clean_name(html_to_text(f.get("name") or "")) or "",
-                value=html_to_text(f.get("value") or ""),
+                value=value,
                 verified_at=parse_timestamp(f.get("verified_at")),
+                url=links[0] if links else None,
             )
         )
     note = acc.get("note")
@@ -107,6 +109,7 @@ def _account(acc: dict[str, Any], instance_host: str, seen_at: datetime) -> Acco
         discoverable=_opt_bool(acc.get("discoverable")),
         indexable=_opt_bool(acc.get("indexable")),
         noindex=_opt_bool(acc.get("noindex")),
+        locked=_opt_bool(acc.get("locked")),
         instance=handle.rpartition("@")[2],
         local_refs=[f"{instance_host}#{local_id}"] if local_id not in (None, "") else [],
         seen_at=seen_at,

@@ -1,0 +1,70 @@
+"""The websites and contacts tables: keyed upserts (reading a site again changes
+nothing else), no rows for accounts not stored, and erasure by forget and opt-out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from crawler.db.store import Store
+from tests.support.items import mastodon_account
+
+T = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+ALICE = "mastodon:https://eu.social/users/alice"
+BOB = "mastodon:https://eu.social/users/bob"
+
+
+def _site(account: str, **kw: object) -> dict[str, object]:
+    return {
+        "url": "https://luft.example/",
+        "account_id": account,
+        "status": "ok",
+        "fetched_at": T,
+        "legal_form": "e.V.",
+        "country": "DE",
+        "languages": ["de"],
+        "register_id": "VR 1234 B",
+        "pages": ["https://luft.example/", "https://luft.example/impressum"],
+        **kw,
+    }
+
+
+def _routes(account: str, verified: bool) -> list[dict[str, object]]:
+    return [
+        {"account_id": account, "kind": "website", "value": "https://luft.example/",
+         "source_url": "https://luft.example/", "verified": verified, "seen_at": T},
+        {"account_id": account, "kind": "email", "value": "info@luft.example",
+         "source_url": "https://luft.example/impressum", "verified": False, "seen_at": T},
+    ]  # fmt: skip
+
+
+def test_upserts_are_keyed_and_only_for_stored_accounts() -> None:
+    store = Store(":memory:")
+    store.upsert_accounts([mastodon_account("alice")])
+    ghost = "mastodon:https://eu.social/users/ghost"
+    assert (
+        store.save_websites(
+            [_site(ALICE), _site(ghost)], _routes(ALICE, True) + _routes(ghost, True)
+        )
+        == 1
+    )
+    # read again: same keys, the proof of the website is kept
+    assert store.save_websites([_site(ALICE, country="AT")], _routes(ALICE, False)) == 1
+    rows = store.con.execute("SELECT account_id, country FROM websites").fetchall()
+    assert rows == [(ALICE, "AT")]
+    contacts = store.con.execute(
+        "SELECT kind, value, verified FROM contacts ORDER BY kind"
+    ).fetchall()
+    assert contacts == [
+        ("email", "info@luft.example", False),
+        ("website", "https://luft.example/", True),
+    ]
+
+
+def test_forget_and_opt_out_erase_websites_and_contacts() -> None:
+    store = Store(":memory:")
+    store.upsert_accounts([mastodon_account("alice"), mastodon_account("bob")])
+    store.save_websites([_site(ALICE), _site(BOB)], _routes(ALICE, True) + _routes(BOB, False))
+    counts = store.forget("alice@eu.social")
+    assert counts["websites"] == 1 and counts["contacts"] == 2
+    store.record_opt_outs_and_delete([(BOB, "bob@eu.social", "#nobot in profile")])
+    assert store.count("websites") == 0 and store.count("contacts") == 0
