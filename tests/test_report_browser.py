@@ -9,7 +9,6 @@ Skipped with the reason when the browser or Playwright is missing, unless
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,26 +16,10 @@ from typing import Any
 import pytest
 
 from crawler.app.report import build_report
+from tests.support.browser import BROWSER, needs_browser
 from tests.support.leads import NOW, build_store, make_campaign
 
-BROWSER = Path(os.environ.get("SCOUT_BROWSER", "/usr/bin/chromium-headless-shell"))
-REQUIRED = os.environ.get("SCOUT_REQUIRE_BROWSER") == "1"
-
-
-def _browser_missing() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright is not installed (pip install -e '.[dev]')"
-    if not BROWSER.exists():
-        return f"no headless Chromium at {BROWSER} (apt-get install chromium-headless-shell)"
-    return None
-
-
-_MISSING = _browser_missing()
-if _MISSING and REQUIRED:
-    raise RuntimeError(f"SCOUT_REQUIRE_BROWSER=1 but {_MISSING}")
-pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
+pytestmark = needs_browser
 
 # elements sticking out of the viewport that are not inside a scrolling table wrapper
 OVERFLOWING = """[...document.querySelectorAll('body *')]

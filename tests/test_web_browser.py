@@ -26,29 +26,13 @@ import pytest
 
 from crawler.app.ranking import rank
 from crawler.db.store import Store
+from tests.support.browser import BROWSER, needs_browser
 from tests.support.cli import ROOT
 from tests.support.leads import make_campaign
 from tests.support.workspace import JANA, SIGNATURES, build_workspace_db
 
-BROWSER = Path(os.environ.get("SCOUT_BROWSER", "/usr/bin/chromium-headless-shell"))
-REQUIRED = os.environ.get("SCOUT_REQUIRE_BROWSER") == "1"
+pytestmark = needs_browser
 NOTE = "Called on 3 May; she will share the petition"
-
-
-def _browser_missing() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright is not installed (pip install -e '.[dev]')"
-    if not BROWSER.exists():
-        return f"no headless Chromium at {BROWSER} (apt-get install chromium-headless-shell)"
-    return None
-
-
-_MISSING = _browser_missing()
-if _MISSING and REQUIRED:
-    raise RuntimeError(f"SCOUT_REQUIRE_BROWSER=1 but {_MISSING}")
-pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
 
 
 def _lines(stream: Any, out: queue.Queue[str]) -> None:

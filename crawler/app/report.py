@@ -42,6 +42,8 @@ __all__ = [
     "chart_score_distribution",
     "check_weights",
     "declared_weights",
+    "fmt_int",
+    "fmt_time",
     "reason_parts",
     "safe_href",
 ]
@@ -183,13 +185,14 @@ def safe_href(url: Any) -> str | None:
     return None
 
 
-def _fmt_int(value: Any) -> str:
+def fmt_int(value: Any) -> str:
+    """A count with thousands separators; a dash for none."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return f"{int(value):,}"
 
 
-def _fmt_time(value: Any) -> str:
+def fmt_time(value: Any) -> str:
     """A time as UTC; naive times come from SQL ``timezone('UTC', ...)`` and are UTC."""
     if value is None or value is pd.NaT:
         return "–"
@@ -209,8 +212,8 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["href"] = safe_href
-    env.filters["num"] = _fmt_int
-    env.filters["time"] = _fmt_time
+    env.filters["num"] = fmt_int
+    env.filters["time"] = fmt_time
     env.filters["reasons"] = reason_parts
     return env
 

@@ -11,12 +11,10 @@ from __future__ import annotations
 import hmac
 import math
 import secrets
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import jinja2
-import pandas as pd
 from flask import (
     Flask,
     Response,
@@ -31,7 +29,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from crawler.app.report import safe_href
+from crawler.app.report import fmt_int, fmt_time, safe_href
 from crawler.app.summaries import COUNTRY_NAMES, open_store
 from crawler.core.errors import ScoutError
 from crawler.db.store import Store
@@ -115,27 +113,10 @@ def log_in(given: str) -> bool:
 # --------------------------------------------------------------------------- filters
 
 
-def fmt_int(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{int(value):,}"
-
-
 def fmt_num(value: Any, digits: int = 2) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return f"{float(value):.{digits}f}"
-
-
-def fmt_time(value: Any) -> str:
-    """A time as UTC; naive times come from SQL ``timezone('UTC', ...)`` and are UTC."""
-    if value is None or value is pd.NaT:
-        return "–"
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC)
-        return value.strftime("%Y-%m-%d %H:%M UTC")
-    return str(value)
 
 
 def fmt_label(value: Any) -> str:

@@ -1,14 +1,6 @@
 -- The campaign posts that made each lead (at most $per_lead per lead, with a URL): the
 -- most engaged first, then the newest; a merged identity's accounts count together.
-WITH l AS (
-    SELECT account_id AS lead_account_id, coalesce(identity_id, account_id) AS identity_id
-    FROM leads WHERE campaign = $campaign
-), m AS (
-    SELECT l.lead_account_id, l.lead_account_id AS account_id FROM l
-    UNION
-    SELECT l.lead_account_id, i.account_id
-    FROM l JOIN identities i ON i.identity_id = l.identity_id
-)
+-- (follows sql/lead_members.sql, which names each lead's accounts: l, m)
 SELECT m.lead_account_id, p.url
 FROM m
 JOIN posts p ON p.account_id = m.account_id
