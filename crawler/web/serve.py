@@ -17,7 +17,6 @@ from pathlib import Path
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from crawler.app.summaries import open_store
 from crawler.core.errors import UserError
 from crawler.core.vocab import SERVE_PORT
 from crawler.web.app import create_app
@@ -58,9 +57,7 @@ def make_workspace_server(
     """A bound, not yet serving, threaded server of the workspace over ``db`` (port 0:
     any free port; ``server.server_port`` tells which)."""
     token = check_bind(host, token)
-    with open_store(db):  # one line if the file is missing or unusable
-        pass
-    app = create_app(db, token=token)
+    app = create_app(db, token=token)  # opens (and migrates) the database: one line if unusable
     try:
         return make_server(host, port, app, threaded=True)
     except OSError as exc:
