@@ -464,7 +464,10 @@ def test_advance_releases_newer_posts(small_net: DemoNetwork) -> None:
     assert _get(q, {"Authorization": f"Bearer {token}"})[2]["hitsTotal"] > before
 
 
-def test_demo_campaign_file_loads(tmp_path: Path) -> None:
+def test_demo_campaign_file_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # only this test's names count: the module's running networks name ports of their own,
+    # and one of them may be a port this test names or leaves out
+    monkeypatch.delenv("SCOUT_ALLOWED_HOSTS", raising=False)
     state = {
         "mastodon": ["http://127.0.0.1:39401", "http://127.0.0.1:39402"],
         "bluesky": "http://127.0.0.1:39405",

@@ -175,14 +175,33 @@ def test_restricted_hashtag_feed_is_recorded_and_skipped(mock: str, tmp_path: Pa
 
 
 def _post(mock: str, token: str, text: str) -> None:
-    req = urllib.request.Request(
-        mock + "/api/v1/statuses",
-        data=json.dumps({"status": text}).encode(),
-        method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        assert resp.status == 200
+    """Post as ``token``'s account. The mock's rate limiter counts the token's stream
+    connections too (a stream that reconnects spends them), so a 429 is waited out as the
+    server says (``Retry-After``, else the epoch reset) and the post sent again."""
+    deadline = time.monotonic() + 30
+    while True:
+        req = urllib.request.Request(
+            mock + "/api/v1/statuses",
+            data=json.dumps({"status": text}).encode(),
+            method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                assert resp.status == 200
+                return
+        except urllib.error.HTTPError as err:
+            if err.code != 429 or time.monotonic() > deadline:
+                raise
+            wait = _retry_after(err.headers)
+        time.sleep(wait)  # the server's own window, not a guess
+
+
+def _retry_after(headers: Any) -> float:
+    if headers.get("Retry-After"):
+        return max(0.1, float(headers["Retry-After"]))
+    reset = headers.get("X-RateLimit-Reset")
+    return max(0.1, float(reset) - time.time()) if reset and reset.isdigit() else 1.0
 
 
 def _token_campaign(mock: str, path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
