@@ -178,6 +178,9 @@ class ModelPrediction:
     # Log-odds the training data's language mix added to P(organisation) in this
     # language (see TextcatModel.language_shift); removed before the decision.
     shift: float = 0.0
+    # Org types the training data has too few rows of to learn (TextcatModel.thin_types):
+    # the lexicon names them (nlp.combine).
+    thin: frozenset[str] = frozenset()
 
     def best(self, prefix: str) -> tuple[str, float]:
         """Best joint label starting with ``prefix`` and its share among those labels."""
@@ -208,6 +211,20 @@ class TextcatModel:
         self._b = np.concatenate([[self.org_b], self.joint_b]).astype(np.float32)
         self._shifts: dict[str | None, float] = {}
         self._shifts_of: dict[str, Any] | None = None
+
+    THIN_ROWS = 100  # fewer training rows than this: a type the model cannot learn
+
+    @property
+    def thin_types(self) -> frozenset[str]:
+        """Org types with fewer than ``THIN_ROWS`` training rows (``religious``: 19)."""
+        counts = self.meta.get("training_data", {}).get("label", {})
+        return frozenset(
+            label.split("/", 1)[1]
+            for label in self.labels
+            if label.startswith("organization/")
+            and counts.get(label, 0) < self.THIN_ROWS
+            and label in counts
+        )
 
     def language_shift(self, lang: str | None) -> float:
         """The cached :meth:`_language_shift` of ``lang``."""
@@ -345,9 +362,12 @@ class TextcatComponent:
                 ]
                 preds = self.model.predict([texts[i] for i in todo], names)
                 has_lang = Doc.has_extension("scout_lang")
+                thin = self.model.thin_types
                 for i, pred in zip(todo, preds, strict=True):
                     lang = exts[i].scout_lang if has_lang else None
-                    exts[i].scout_textcat = replace(pred, shift=self.model.language_shift(lang))
+                    exts[i].scout_textcat = replace(
+                        pred, shift=self.model.language_shift(lang), thin=thin
+                    )
             yield from batch
 
 

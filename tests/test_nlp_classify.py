@@ -86,14 +86,35 @@ def test_the_set_aside_reading_is_explained() -> None:
     assert combine(pred, lexicon, [*ev, media]).org_type == "media"
 
 
+def test_a_type_the_model_barely_saw_comes_from_the_lexicon(clf: Classifier) -> None:
+    from nlp.textcat import cached_model
+
+    # the shipped model's training data has 19 religious rows: too few to learn the type
+    assert "religious" in cached_model().thin_types
+    assert "company" not in cached_model().thin_types
+    for name, bio, lang in [
+        ("Comunità ebraiche italiane", "L'unione delle comunità ebraiche in Italia", "it"),
+        ("Zentralkomitee", "Zusammenschluss der Katholiken in Deutschland", "de"),
+        ("Rada Kościołów", "Porozumienie kościołów chrześcijańskich w Polsce", "pl"),
+        ("Council of Churches", "The national fellowship of churches in Ireland", "en"),
+    ]:
+        out = clf.classify(
+            {"platform": "bluesky", "display_name": name, "bio": bio, "post_langs": [lang]}
+        )
+        assert (out["role"], out["org_type"]) == ("organization", "religious"), (
+            name,
+            out["reasons"],
+        )
+
+
 ACCURACY_FLOOR = 0.78
 F1_FLOOR = 0.75
 # The full classifier (model + lexicon) by grouped cross-validation (docs/EVALUATION.md):
-# org vs person macro-F1 0.884, org_type macro-F1 0.560, role accuracy 0.943, 14 of 14
+# org vs person macro-F1 0.900, org_type macro-F1 0.631, role accuracy 0.945, 14 of 14
 # languages >= 0.90; floors a small margin below.
 CV_FLOORS = {
     "org_person_macro_f1": 0.86,
-    "org_type_macro_f1": 0.53,
+    "org_type_macro_f1": 0.60,
     "role_accuracy": 0.92,
     "languages_role_ok": 12,
 }
