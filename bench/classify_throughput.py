@@ -62,8 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="1,000 profiles, one run")
     args = ap.parse_args(argv)
-    n, repeat = (1000, 1) if args.quick else (args.profiles, args.repeat)
-    with_langs = profiles(n)
+    size, repeat = (1000, 1) if args.quick else (args.profiles, args.repeat)
+    with_langs = profiles(size)
+    n = len(with_langs)  # the demo world has more accounts than ``size`` asks for
     bare = [{k: v for k, v in p.items() if k != "post_langs"} for p in with_langs]
     classifier = Classifier()
     list(classifier.classify_many(with_langs[:50]))  # load the pipeline and the model

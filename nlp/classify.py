@@ -26,7 +26,7 @@ from nlp.combine import combine
 from nlp.components import Evidence, RoleComponent, decide
 from nlp.country import make_country_component  # noqa: F401  (registers the factory)
 from nlp.language import detect_text_languages, detected_reason, platform_language
-from nlp.phrases import text_doc
+from nlp.phrases import cache_tokens, get_ext, set_ext, text_doc
 from nlp.profile import field_pairs, text_and_sections, text_of
 from nlp.scope import infer_scope
 from nlp.textcat import make_textcat_component  # noqa: F401  (registers the factory)
@@ -65,7 +65,7 @@ def build_pipeline(lexicon_dir: str = "", use_esco: bool = True, model_dir: str 
     nlp.add_pipe("scout_textcat", config={"model_dir": model_dir})
     nlp.add_pipe("scout_roles", config={"lexicon_dir": lexicon_dir, "use_esco": use_esco})
     nlp.add_pipe("scout_country")
-    return nlp
+    return cache_tokens(nlp)
 
 
 def _fields(profile: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -82,8 +82,13 @@ def _is_bot(profile: Mapping[str, Any]) -> str | None:
     return None
 
 
+# str.isalnum() characters: re's \w is exactly those and "_" (CPython's sre and str share
+# Py_UNICODE_ISALNUM); one findall instead of a Python test per character
+_ALNUM_CHAR = re.compile(r"[^\W_]")
+
+
 def _alnum(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
+    return "".join(_ALNUM_CHAR.findall(text.lower()))
 
 
 def _after_name(bio: str, name: str) -> str | None:
@@ -172,27 +177,28 @@ class Classifier:
             profile.get("display_name"), profile.get("bio"), profile.get("fields")
         )
         doc = text_doc(self.nlp, text)
-        ext = doc._
-        ext.scout_lang = language
-        ext.scout_sections = sections
-        ext.scout_instance = text_of(profile.get("instance")) or None
+        set_ext(
+            doc,
+            scout_lang=language,
+            scout_sections=sections,
+            scout_instance=text_of(profile.get("instance")) or None,
+        )
         return doc, language, lang_reason
 
     def _finish(
         self, profile: Mapping[str, Any], doc: Doc, language: str | None, lang_reason: str
     ) -> dict[str, Any]:
-        ext = doc._
         structural = structural_evidence(profile)
-        evidence = list(ext.scout_evidence or []) + structural
+        evidence = list(get_ext(doc, "scout_evidence") or []) + structural
         # the component decided on its own evidence already: decide again only with more
-        lexicon = (
-            decide(evidence) if structural or ext.scout_decision is None else ext.scout_decision
-        )
-        decision = combine(ext.scout_textcat, lexicon, evidence)
+        own = get_ext(doc, "scout_decision")
+        lexicon = decide(evidence) if structural or own is None else own
+        decision = combine(get_ext(doc, "scout_textcat"), lexicon, evidence)
         bot_reason = _is_bot(profile)
         is_bot = bool(bot_reason) or decision.is_bot
-        country, country_conf = ext.scout_country, ext.scout_country_confidence
-        country_reasons: list[str] = ext.scout_country_reasons
+        country = get_ext(doc, "scout_country")
+        country_conf = get_ext(doc, "scout_country_confidence")
+        country_reasons: list[str] = get_ext(doc, "scout_country_reasons")
         reasons = list(decision.reasons)
         role = decision.role
         followers = profile.get("followers_count")
@@ -222,7 +228,7 @@ class Classifier:
             profile.get("display_name"),
             profile.get("bio"),
             profile.get("fields"),
-            name_places=ext.scout_name_places,
+            name_places=get_ext(doc, "scout_name_places"),
         )
         if scope_reason:
             reasons.append(scope_reason)

@@ -34,6 +34,7 @@ from nlp.lexicon import (
     Term,
     default_lexicon,
 )
+from nlp.phrases import get_ext, set_ext
 
 # Words before an organisation name that make it an affiliation of a person
 # ("editor at", "Referentin bei", "chargée de mission chez"), not the account itself.
@@ -74,6 +75,7 @@ LEGAL_FORMS_OK_IN_BIO: frozenset[str] = frozenset(
 ORG_THRESHOLD = 0.6
 PERSON_ROLE_THRESHOLD = 1.0
 VOICE_CAP = 3  # at most this many distinct first-person cues count
+AFFIX_CACHE_WORDS = 100_000  # words whose compound parts are kept (then forgotten)
 
 
 @dataclass(frozen=True)
@@ -267,10 +269,11 @@ class RoleComponent:
             self.matcher.add(f"scout_role::{text}", [doc])
         self._max_affix = max((len(t) for t in self.lexicon.affix), default=0)
         self._min_affix = self.lexicon.affix_min_len
+        self._affix_cache: dict[str, list[tuple[Term, str, bool]]] = {}
 
     # -- matching ---------------------------------------------------------------
     def find_matches(self, doc: Doc) -> list[RoleMatch]:
-        sections: list[tuple[int, int, str]] = doc._.scout_sections or []
+        sections: list[tuple[int, int, str]] = get_ext(doc, "scout_sections") or []
         spans = []
         for key, start, end in self.matcher(doc):
             spans.append((start, end, self._key_to_text[key]))
@@ -297,7 +300,7 @@ class RoleComponent:
                         affiliated,
                     )
                 )
-        lang: str | None = doc._.scout_lang
+        lang: str | None = get_ext(doc, "scout_lang")
         # Compound parts are only looked for where compounds are written as one word.
         if lang is None or lang in COMPOUND_LANGS:
             for tok in doc:
@@ -311,11 +314,30 @@ class RoleComponent:
         self, doc: Doc, i: int, sections: list[tuple[int, int, str]]
     ) -> list[RoleMatch]:
         tok = doc[i]
-        low = tok.lower_
-        n = len(low)
-        found: dict[tuple[str, str], RoleMatch] = {}
+        found = self._affix_terms(tok.lower_)
+        if not found:
+            return []
         affiliated = _affiliated(doc, i)
         section = _section_of(sections, tok.idx)
+        start, end = tok.idx, tok.idx + len(tok.text)
+        return [
+            RoleMatch(term, tok.text, start, end, section, mode, affiliated, person_head)
+            for term, mode, person_head in found
+        ]
+
+    def _affix_terms(self, low: str) -> list[tuple[Term, str, bool]]:
+        """``(term, mode, person_head)`` of the lexicon terms inside the lower-case word
+        ``low`` (one per term), cached: the words of bios repeat."""
+        cached = self._affix_cache.get(low)
+        if cached is None:
+            if len(self._affix_cache) >= AFFIX_CACHE_WORDS:
+                self._affix_cache.clear()
+            cached = self._affix_cache[low] = self._find_affix_terms(low)
+        return cached
+
+    def _find_affix_terms(self, low: str) -> list[tuple[Term, str, bool]]:
+        n = len(low)
+        found: dict[tuple[str, str], tuple[Term, str, bool]] = {}
         covered = 0
         for p in range(0, n - self._min_affix + 1):
             if p < covered:
@@ -343,22 +365,13 @@ class RoleComponent:
                     covered = q
                     key = (term.category, term.text)
                     if key not in found:
-                        found[key] = RoleMatch(
-                            term,
-                            tok.text,
-                            tok.idx,
-                            tok.idx + len(tok.text),
-                            section,
-                            mode,
-                            affiliated,
-                            person_head,
-                        )
+                        found[key] = (term, mode, person_head)
                 break  # longest term at this start position only
         return list(found.values())
 
     # -- scoring ----------------------------------------------------------------
     def evidence(self, doc: Doc, matches: list[RoleMatch]) -> list[Evidence]:
-        lang: str | None = doc._.scout_lang
+        lang: str | None = get_ext(doc, "scout_lang")
         out: list[Evidence] = []
         for m in matches:
             ev = match_to_evidence(m, lang, self.lexicon)
@@ -381,15 +394,17 @@ class RoleComponent:
         matches = self.find_matches(doc)
         evidence = self.evidence(doc, matches)
         decision = decide(evidence)
-        ext = doc._  # spaCy builds a new accessor on every ``doc._``: once here
-        ext.scout_matches = matches
-        ext.scout_evidence = evidence
-        ext.scout_role = decision.role
-        ext.scout_org_type = decision.org_type
-        ext.scout_confidence = decision.confidence
-        ext.scout_reasons = decision.reasons
-        ext.scout_bot = decision.is_bot
-        ext.scout_decision = decision
+        set_ext(
+            doc,
+            scout_matches=matches,
+            scout_evidence=evidence,
+            scout_role=decision.role,
+            scout_org_type=decision.org_type,
+            scout_confidence=decision.confidence,
+            scout_reasons=decision.reasons,
+            scout_bot=decision.is_bot,
+            scout_decision=decision,
+        )
         return doc
 
 

@@ -24,7 +24,15 @@ from spacy.tokens import Doc
 
 from crawler.core.vocab import EU_COUNTRIES, country_code
 from nlp.lexicon import LEXICON_DIR
-from nlp.phrases import longest_first, pattern_docs, text_doc, whole_word
+from nlp.phrases import (
+    cache_tokens,
+    get_ext,
+    longest_first,
+    pattern_docs,
+    set_ext,
+    text_doc,
+    whole_word,
+)
 from nlp.profile import field_name, field_value_start, text_and_sections
 
 NON_EU = "--"
@@ -327,22 +335,24 @@ class CountryComponent:
         return None
 
     def __call__(self, doc: Doc) -> Doc:
-        ext = doc._  # spaCy builds a new accessor on every ``doc._``: once per doc
-        code, confidence, reasons = self._infer(doc, ext)
-        ext.scout_country = code
-        ext.scout_country_confidence = confidence
-        ext.scout_country_reasons = reasons
+        code, confidence, reasons = self.infer(doc)
+        set_ext(
+            doc,
+            scout_country=code,
+            scout_country_confidence=confidence,
+            scout_country_reasons=reasons,
+        )
         return doc
 
     def infer(self, doc: Doc) -> tuple[str | None, float, list[str]]:
-        """``(ISO alpha-2 or None, confidence, reasons)`` without setting them on ``doc``."""
-        return self._infer(doc, doc._)
-
-    def _infer(self, doc: Doc, ext: Any) -> tuple[str | None, float, list[str]]:
-        text: str | None = ext.scout_text  # set by phrases.text_doc: doc.text is rebuilt
+        """``(ISO alpha-2 or None, confidence, reasons)`` without setting them on ``doc``
+        (only ``doc._.scout_name_places``)."""
+        text: str | None = get_ext(doc, "scout_text")  # from phrases.text_doc: doc.text is rebuilt
         if text is None:
             text = doc.text
-        sections: list[tuple[int, int, str]] = ext.scout_sections or [(0, len(text), "bio")]
+        sections: list[tuple[int, int, str]] = get_ext(doc, "scout_sections") or [
+            (0, len(text), "bio")
+        ]
         ev = _Evidence()
         places = self.gazetteer.find(doc, text)
 
@@ -381,19 +391,20 @@ class CountryComponent:
             if dotted:
                 ev.links(text[start:end], "bio", non_eu=False)
         # kept for the scope (nlp.scope.infer_scope reads places in the name)
-        ext.scout_name_places = [p for a, b in names for p in find(a, b)] if places else []
+        name_places = [p for a, b in names for p in find(a, b)] if places else []
+        set_ext(doc, scout_name_places=name_places)
         for start, end in names:
             if places:
                 ev.places(find(start, end), "name", WEIGHT_NAME_PLACE, WEIGHT_NAME_PLACE)
             if flagged:
                 ev.flags(text[start:end], "name", WEIGHT_FLAG_NAME)
-        instance: str | None = ext.scout_instance
+        instance: str | None = get_ext(doc, "scout_instance")
         if instance:
             found = self.instance_country(instance)
             if found:
                 code, why = found
                 ev.add(code, WEIGHT_INSTANCE_TLD, f"instance {why} -> {code} (weak)")
-        language: str | None = ext.scout_lang
+        language: str | None = get_ext(doc, "scout_lang")
         if language and language in LANGUAGE_PRIOR:
             code = LANGUAGE_PRIOR[language]
             ev.add(code, WEIGHT_LANGUAGE, f"language {language} -> {code} (weak)")
@@ -410,7 +421,7 @@ def make_country_component(nlp: Language, name: str, places_path: str) -> Countr
 def _pipeline() -> Language:
     nlp = spacy.blank("xx")
     nlp.add_pipe("scout_country")
-    return nlp
+    return cache_tokens(nlp)
 
 
 def infer_country(
@@ -424,8 +435,7 @@ def infer_country(
     nlp = _pipeline()
     text, sections = text_and_sections(display_name, bio, fields)
     doc = text_doc(nlp, text)
-    ext = doc._
-    ext.scout_sections, ext.scout_instance, ext.scout_lang = sections, instance, language
+    set_ext(doc, scout_sections=sections, scout_instance=instance, scout_lang=language)
     component = nlp.get_pipe("scout_country")
     assert isinstance(component, CountryComponent)
     return component.infer(doc)

@@ -37,7 +37,7 @@ from sklearn.preprocessing import normalize
 from spacy.language import Language
 from spacy.tokens import Doc
 
-import nlp.phrases  # noqa: F401  (registers doc._.scout_text, read in pipe)
+from nlp.phrases import doc_text, get_ext, set_ext
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "scout_textcat"
 WEIGHTS_FILE = "weights.npz"
@@ -347,27 +347,18 @@ class TextcatComponent:
             if self.model is None:
                 yield from batch
                 continue
-            # spaCy builds a new accessor on every ``doc._``: one per doc
-            exts = [d._ for d in batch]
             # spaCy's doc.text joins the tokens anew on every access: read each text once
-            kept = [e.scout_text for e in exts]
-            texts = [d.text if t is None else t for d, t in zip(batch, kept, strict=True)]
+            texts = [doc_text(d) for d in batch]
             # An empty profile has nothing to read: no prediction, not the bias alone.
             todo = [i for i, t in enumerate(texts) if _has_alnum(t)]
             if todo:
-                has_sections = Doc.has_extension("scout_sections")
-                names = [
-                    _name_of(exts[i].scout_sections if has_sections else None, texts[i])
-                    for i in todo
-                ]
+                # None when the extension is not registered (no caller set it)
+                names = [_name_of(get_ext(batch[i], "scout_sections"), texts[i]) for i in todo]
                 preds = self.model.predict([texts[i] for i in todo], names)
-                has_lang = Doc.has_extension("scout_lang")
                 thin = self.model.thin_types
                 for i, pred in zip(todo, preds, strict=True):
-                    lang = exts[i].scout_lang if has_lang else None
-                    exts[i].scout_textcat = replace(
-                        pred, shift=self.model.language_shift(lang), thin=thin
-                    )
+                    shift = self.model.language_shift(get_ext(batch[i], "scout_lang"))
+                    set_ext(batch[i], scout_textcat=replace(pred, shift=shift, thin=thin))
             yield from batch
 
 
