@@ -211,6 +211,22 @@ class TextcatModel:
         self._b = np.concatenate([[self.org_b], self.joint_b]).astype(np.float32)
         self._shifts: dict[str | None, float] = {}
         self._shifts_of: dict[str, Any] | None = None
+        self._offsets: np.ndarray | None = None
+        self._offsets_of: dict[str, Any] | None = None
+
+    def type_offsets(self) -> np.ndarray | None:
+        """Per joint label, the factor ``exp(offset)`` of ``meta["type_offsets"]`` (log
+        probability offsets chosen by cross-validation, see
+        ``nlp.textcat_train.tune_type_offsets``); ``None`` when there are none."""
+        if self._offsets_of is not self.meta:  # meta may be replaced after construction
+            given = self.meta.get("type_offsets") or {}
+            self._offsets = (
+                np.exp(np.array([given.get(k, 0.0) for k in self.labels], dtype=np.float32))
+                if given
+                else None
+            )
+            self._offsets_of = self.meta
+        return self._offsets
 
     THIN_ROWS = 100  # fewer training rows than this: a type the model cannot learn
 
@@ -264,6 +280,10 @@ class TextcatModel:
         # one-vs-rest sigmoids, normalised (what scikit-learn's predict_proba does)
         ovr = 1.0 / (1.0 + np.exp(-z[:, 1:]))
         ovr /= ovr.sum(axis=1, keepdims=True)
+        offsets = self.type_offsets()
+        if offsets is not None:
+            ovr *= offsets
+            ovr /= ovr.sum(axis=1, keepdims=True)
         # rounded and converted to Python floats for the whole batch at once
         rows = np.round(ovr, 4).tolist()
         orgs = np.round(p_org, 4).tolist()

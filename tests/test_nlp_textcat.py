@@ -40,6 +40,10 @@ def test_shipped_model_is_small_versioned_and_not_a_pickle() -> None:
     assert set(meta["labels"]) == JOINT_LABELS
     assert meta["features"]["n_features"] >= 2**16
     assert meta["cross_validation"]["runs"]
+    # org-type offsets chosen by cross-validation, shipped beside the weights
+    offsets = meta["type_offsets"]
+    assert offsets and set(offsets) <= {k for k in JOINT_LABELS if k.startswith("organization/")}
+    assert all(-2.0 <= v <= 2.0 for v in offsets.values())
     assert (MODEL_DIR / "weights.npz").stat().st_size < 5_000_000
     with np.load(MODEL_DIR / "weights.npz", allow_pickle=False) as w:
         assert w["joint_w"].shape == (len(w["features"]), len(meta["labels"]))
@@ -125,6 +129,60 @@ def test_project_workflow_on_a_sample(tmp_path: Path) -> None:
     assert len(preds) == 2 and all(0.0 <= p.p_org <= 1.0 for p in preds)
     scored = json.loads((tmp_path / "metrics" / "scores.json").read_text(encoding="utf-8"))
     assert set(scored) == {"full", "model", "lexicon"}
+    assert isinstance(model.meta["type_offsets"], dict)
+
+
+def _pred(probs: dict[str, float]) -> ModelPrediction:
+    return ModelPrediction(0.9, probs, max(probs, key=lambda k: probs[k]))
+
+
+def test_type_offsets_fix_a_biased_head() -> None:
+    """A head that calls too many associations: the tuned offsets lower association and
+    raise the macro-F1 of the rows they were tuned on; nothing moves when all is right."""
+    from sklearn.metrics import f1_score
+
+    from nlp.textcat_data import Row
+    from nlp.textcat_train import tune_type_offsets
+
+    types = ["organization/association", "organization/union", "organization/ngo"]
+    rng = np.random.default_rng(3)
+    rows, preds = [], {}
+    for i in range(300):
+        gold = types[i % 3]
+        p = dict.fromkeys(types, 0.1)
+        p[gold] = 0.45 + 0.1 * rng.random()
+        p["organization/association"] += 0.5  # the bias
+        total = sum(p.values())
+        preds[str(i)] = _pred({k: v / total for k, v in p.items()})
+        rows.append(Row(str(i), "multi_dev", "", 1, gold, "en", str(i), i % 5))
+    offsets = tune_type_offsets(rows, preds)
+    assert offsets.get("organization/association", 0.0) < min(
+        offsets.get(t, 0.0) for t in types[1:]
+    )
+
+    def macro(off: dict[str, float]) -> float:
+        got = [
+            max(types, key=lambda t: np.log(preds[r.id].probs[t] + 1e-4) + off.get(t, 0.0))
+            for r in rows
+        ]
+        return float(f1_score([r.label for r in rows], got, average="macro"))
+
+    assert macro({}) < 0.6 and macro(offsets) > 0.95
+    fair = {r.id: _pred({t: (0.8 if t == r.label else 0.1) for t in types}) for r in rows}
+    assert tune_type_offsets(rows, fair) == {}
+
+
+def test_model_applies_its_type_offsets() -> None:
+    model = load_model()
+    text = ["Syndicat national des enseignants\nNous défendons les enseignants\n"]
+    model.meta = {**model.meta, "type_offsets": {}}
+    raw = model.predict(text)[0].probs
+    model.meta = {**model.meta, "type_offsets": {"organization/union": -2.0}}
+    moved = model.predict(text)[0].probs
+    assert moved["organization/union"] < raw["organization/union"]
+    # the others gain in proportion; still a distribution
+    assert moved["organization/ngo"] > raw["organization/ngo"]
+    assert abs(sum(moved.values()) - 1.0) < 1e-3
 
 
 def test_featurizer_cache_gives_scikit_learns_rows() -> None:
