@@ -210,6 +210,7 @@ def _fresh_window(window: float) -> None:
 # ----------------------------------------------------------------------------- Mastodon
 def run_scout_mastodon(campaign: Any, db: Path) -> dict[str, Any]:
     from crawler.app.crawl import collect_mastodon
+    from crawler.app.shutdown import Shutdown
 
     overrides = {
         "EXTENSIONS": {f"{__name__}.ScrapyResponseLog": 0},
@@ -218,7 +219,10 @@ def run_scout_mastodon(campaign: Any, db: Path) -> dict[str, Any]:
         "SCOUT_REBLOGGED_BY_MAX": 0,
         "SCOUT_MENTION_LOOKUPS_MAX": 0,
     }
-    return collect_mastodon(campaign, db, "ERROR", overrides=overrides)
+    # as `scout crawl` does: SIGTERM and Ctrl-C stop the crawl, and Scrapy's own handlers
+    # (which would swallow a later SIGTERM once its engine is gone) are never installed
+    with Shutdown() as shutdown:
+        return collect_mastodon(campaign, db, "ERROR", overrides=overrides, shutdown=shutdown)
 
 
 def _mastodon_steps(base: str, seeds: list[dict[str, Any]]) -> Generator[None, None, None]:
@@ -247,6 +251,9 @@ def _mastodon_steps(base: str, seeds: list[dict[str, Any]]) -> Generator[None, N
                 page, read = nxt, read + len(nxt)
 
 
+RATELIMIT_RETRY_WAIT = 1.0
+
+
 def _retried(call: Callable[[], Any]) -> Generator[None, None, Any]:
     """Generator step: ``call()``, asked again after a Mastodon.py rate-limit error
     (its pacing gives up when a reset is already past, a window ended mid-request)."""
@@ -256,6 +263,10 @@ def _retried(call: Callable[[], Any]) -> Generator[None, None, Any]:
         try:
             result = call()
         except MastodonRatelimitError:
+            # the server's window has not turned yet: asking again at once would spin (and
+            # spend the new window's requests on 429s); Mastodon.py's pacing is by the
+            # second, so wait one
+            time.sleep(RATELIMIT_RETRY_WAIT)
             yield None
             continue
         yield None

@@ -114,6 +114,25 @@ def test_allowed_hosts_name_host_and_port(monkeypatch: pytest.MonkeyPatch) -> No
     assert url_refusal("http://127.0.0.1:8731/", ("ws", "wss")) == "not a ws(s) URL"
 
 
+def test_a_long_allowed_list_is_parsed_once_per_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A demo network names one port per demo website (thousands): every fetched URL is
+    judged against the list, so it is parsed once per value, not once per URL."""
+    from crawler.core.net import _parse_allowed
+
+    many = ",".join(f"127.0.0.1:{p}" for p in range(20_000, 30_000))
+    monkeypatch.setenv("SCOUT_ALLOWED_HOSTS", many)
+    assert url_refusal("http://127.0.0.1:25000/") is None
+    misses = _parse_allowed.cache_info().misses
+    for port in range(20_000, 20_500):
+        assert url_refusal(f"http://127.0.0.1:{port}/followers") is None
+    assert url_refusal("http://127.0.0.1:30001/") is not None
+    assert _parse_allowed.cache_info().misses == misses
+    # a changed value is read anew: the cache never hides a change of the policy
+    monkeypatch.setenv("SCOUT_ALLOWED_HOSTS", "127.0.0.1:30001")
+    assert url_refusal("http://127.0.0.1:30001/") is None
+    assert url_refusal("http://127.0.0.1:25000/") is not None
+
+
 def test_link_local_and_metadata_are_never_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(
         "SCOUT_ALLOWED_HOSTS",

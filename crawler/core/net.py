@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 
@@ -215,7 +216,14 @@ def allowed_hosts(value: str | None = None) -> frozenset[str]:
     """The canonical ``host:port`` entries of ``SCOUT_ALLOWED_HOSTS`` (or ``value``);
     an entry without a port names the default http and https ports; entries that are not
     a host are ignored."""
-    raw = os.environ.get(ALLOWED_HOSTS_ENV, "") if value is None else value
+    return _parse_allowed(os.environ.get(ALLOWED_HOSTS_ENV, "") if value is None else value)
+
+
+@lru_cache(maxsize=16)
+def _parse_allowed(raw: str) -> frozenset[str]:
+    """:func:`allowed_hosts` of one value, parsed once: every fetched URL is judged
+    against it, and a demo network names thousands of ports (one per demo website), so
+    parsing it per request cost about 2 s a request (follower walks, issue 10's bench)."""
     out: set[str] = set()
     for entry in raw.split(","):
         entry = entry.strip()
