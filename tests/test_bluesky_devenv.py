@@ -296,7 +296,7 @@ def app_password_logins(world: World) -> int:
     under the fixture's temporary folder)."""
     did = world.accounts["scout"].did
     total, seen = 0, 0
-    for path in (world.network.base / "tmp").glob("*/account.sqlite"):
+    for path in world.network.base.glob("tmp*/*/account.sqlite"):  # tmp<attempt>
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
         try:
             (n,) = con.execute(

