@@ -24,8 +24,10 @@ Every answer a client gets is logged with its rate-limit headers (a Scrapy exten
 SDK): the reset names the server window that counted the request. Printed per server and
 client: requests answered (and the server's own count from ``/_demo/stats``), windows
 spanned, the share of the published budget used in the windows the walk was active but
-the last (partial) one, 429s served by the server and seen by the client, and the ratio
-scout / baseline.
+the last (partial) one, the same share without the first window either (steady: the
+walk began inside it; a walk of one list at a time spends there what the time left allows,
+so that window measures the start's timing more than the client), 429s served by the
+server and seen by the client, and the ratios scout / baseline.
 
 Run: ``python -m bench.follow_budget`` (about 4 minutes) or ``--quick`` (about 1.5).
 """
@@ -122,14 +124,24 @@ class Row:
     refused_server: int
     refused_client: int
     seconds: float  # from the first answer to the last
+    inner_used: int = 0  # answers other than 429 in the windows after the first, but the last
 
     @property
     def share(self) -> float | None:
         return self.used / (self.limit * self.full) if self.full else None
 
+    @property
+    def steady(self) -> float | None:
+        """The share in the windows the walk spanned whole (the first one began before
+        the walk did: how much of it a one-list walk can spend depends on when in the
+        window it starts, not on the client)."""
+        inner = self.full - 1
+        return self.inner_used / (self.limit * inner) if inner > 0 else None
 
-def _windows(hits: list[Hit], limit: int, window: float) -> tuple[int, int, int]:
-    """(windows spanned, windows before the last, answers other than 429 in those).
+
+def _windows(hits: list[Hit], limit: int, window: float) -> tuple[int, int, int, int]:
+    """(windows spanned, windows before the last, answers other than 429 in those, and
+    in those but the first).
 
     An answer whose headers describe another budget (Bluesky's createSession answers
     with its session budget) is counted in the window of the next answer."""
@@ -142,17 +154,14 @@ def _windows(hits: list[Hit], limit: int, window: float) -> tuple[int, int, int]
         resets.append(nxt)
     keyed = [r for r in resets if r is not None]
     if not keyed:
-        return 0, 0, 0
+        return 0, 0, 0, 0
     first = min(keyed)
     index = [round((r - first) / window) if r is not None else None for r in resets]
     last = max(i for i in index if i is not None)
     ordered = sorted(hits, key=lambda h: h.at, reverse=True)
-    used = sum(
-        1
-        for h, i in zip(ordered, index, strict=True)
-        if i is not None and i < last and h.status != 429
-    )
-    return last + 1, last, used
+    ok = [i for h, i in zip(ordered, index, strict=True) if i is not None and h.status != 429]
+    used = sum(1 for i in ok if i < last)
+    return last + 1, last, used, sum(1 for i in ok if 0 < i < last)
 
 
 def _server_totals(stats: dict[str, Any]) -> tuple[int, int]:
@@ -174,7 +183,7 @@ def _rows(
         hits = LOG.hits.get(host_key(url), [])
         n0, r0 = _server_totals(before[url])
         n1, r1 = _server_totals(after[url])
-        spanned, full, used = _windows(hits, limit, window)
+        spanned, full, used, inner_used = _windows(hits, limit, window)
         times = [h.at for h in hits]
         rows.append(
             Row(
@@ -189,6 +198,7 @@ def _rows(
                 refused_server=r1 - r0,
                 refused_client=sum(1 for h in hits if h.status == 429),
                 seconds=max(times) - min(times) if times else 0.0,
+                inner_used=inner_used,
             )
         )
     return rows
@@ -377,15 +387,18 @@ def _print(rows: list[Row]) -> None:
     scout = {r.server: r for r in rows if r.client == "scout"}
     for r in rows:
         share = f"{r.share:.1%}" if r.share is not None else "n/a"
-        ratio = ""
+        steady = f"{r.steady:.1%}" if r.steady is not None else "n/a"
+        ratio = steady_ratio = ""
         base = scout.get(r.server)
         if r.client != "scout" and base is not None and base.share and r.share:
             ratio = f"{base.share / r.share:.2f}"
+        if r.client != "scout" and base is not None and base.steady and r.steady:
+            steady_ratio = f"{base.steady / r.steady:.2f}"
         rate = r.answered / r.seconds if r.seconds else 0.0
         print(
             f"{r.server:>16} {r.client:>13} {r.answered:>8} {r.server_count:>7} "
-            f"{rate:>6.2f} {r.windows:>7} {r.full:>5} {r.used:>5} {share:>7} "
-            f"{r.refused_server:>6} {r.refused_client:>6} {ratio:>6}"
+            f"{rate:>6.2f} {r.windows:>7} {r.full:>5} {r.used:>5} {share:>7} {steady:>7} "
+            f"{r.refused_server:>6} {r.refused_client:>6} {ratio:>6} {steady_ratio:>6}"
         )
 
 
@@ -408,7 +421,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     header = (
         f"{'server':>16} {'client':>13} {'answers':>8} {'server':>7} {'req/s':>6} {'windows':>7} "
-        f"{'full':>5} {'used':>5} {'share':>7} {'429 s':>6} {'429 c':>6} {'ratio':>6}"
+        f"{'full':>5} {'used':>5} {'share':>7} {'steady':>7} {'429 s':>6} {'429 c':>6} "
+        f"{'ratio':>6} {'ratio':>6}"
     )
     rows: list[Row] = []
     stats: dict[str, dict[str, Any]] = {}
@@ -456,8 +470,10 @@ def main(argv: list[str] | None = None) -> int:
         "answers: what the client got; server: requests the server counted; req/s: answers"
         " per second from the first to the last; full: windows before the last (partial)"
         " one; used: answers other than 429 in them; share = used / (limit x full);"
+        " steady: the same share without the first window (the walk began inside it, so"
+        " what a one-list walk can spend there depends on when it started);"
         " 429 s / c: served by the server / seen by the client; ratio = scout share /"
-        " baseline share"
+        " baseline share, then the same for steady"
     )
     return 0
 

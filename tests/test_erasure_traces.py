@@ -4,6 +4,7 @@ posts' texts, links and bios; unrelated look-alike handles are kept."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,8 +12,14 @@ from pathlib import Path
 import pytest
 
 from crawler.app.forget import forget
-from crawler.core.items import AccountItem, PostItem
-from crawler.db.erasure import REDACTED, redaction_patterns, reference_pattern
+from crawler.core.items import AccountItem, FollowItem, PostItem
+from crawler.db.erasure import (
+    _ACCOUNT_DELETES,
+    _ID_COLUMNS,
+    REDACTED,
+    redaction_patterns,
+    reference_pattern,
+)
 from crawler.db.store import Store
 from tests.support.items import mastodon_account, mastodon_post
 
@@ -134,3 +141,53 @@ def test_patterns_are_parameters_not_sql() -> None:
     )
     assert "o'brien" in full and "o'brien" in short
     assert reference_pattern([]) == reference_pattern(["nonsense"])
+
+
+def test_every_column_erased_by_id_is_looked_in() -> None:
+    """The erasure skips the id-keyed statements for ids stored nowhere: each table and
+    column they erase by id must be in the presence query's list, or an account stored
+    only there would survive its opt-out."""
+    listed = {(t, c) for t, c, _ in _ID_COLUMNS}
+    for _table, statement in _ACCOUNT_DELETES:
+        if "$handles" in statement:
+            continue  # always runs
+        named = list(re.finditer(r"(\w+) = ANY\(\$ids|list_has_any\((\w+), \$ids", statement))
+        assert named, statement
+        for match in named:
+            # the column's table: the last one named before it (subqueries included)
+            table = re.findall(r"(?:FROM|UPDATE) (\w+)", statement[: match.start()])[-1]
+            column = match.group(1) or match.group(2)
+            assert (table, column) in listed, (table, column)
+
+
+def test_an_opt_out_stored_only_outside_accounts_is_still_erased(store: Store) -> None:
+    """An account never stored as a profile but named in an organizer's correction, a
+    follow edge and a community's central members (rows of earlier runs): its opt-out
+    erases all of them; an account stored nowhere costs no id-keyed statement."""
+    ghost = "mastodon:https://eu.social/users/ghost"
+    seed = account("seed")
+    store.upsert_accounts([seed])
+    store.add_follows([FollowItem(ghost, seed.account_id, "mastodon", T0)])
+    with store.session() as con:
+        con.execute("INSERT INTO overrides VALUES (?, 'role', 'organization', ?)", [ghost, T0])
+        con.execute(
+            "INSERT INTO communities (campaign, community, size, central_members)"
+            " VALUES ('c', 1, 2, [?, ?])",
+            [ghost, seed.account_id],
+        )
+    assert store._present_ids([ghost, "mastodon:https://eu.social/users/nobody"]) == [ghost]
+    counts = store.record_opt_outs_and_delete([(ghost, "ghost@eu.social", "#nobot")])
+    assert counts["overrides"] == 1 and counts["follows"] == 1 and counts["communities"] == 1
+    with store.session() as con:
+        assert con.execute("SELECT count(*) FROM overrides").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM follows").fetchone() == (0,)
+        members = con.execute("SELECT central_members FROM communities").fetchone()
+        assert members == ([seed.account_id],)
+    # nobody stored: the id-keyed statements are skipped, the seed is untouched
+    nobody = store.record_opt_outs_and_delete(
+        [("mastodon:https://eu.social/users/nobody", "nobody@eu.social", "#nobot")]
+    )
+    assert nobody["accounts"] == 0 and nobody["overrides"] == 0
+    assert store.is_opted_out("nobody@eu.social")
+    with store.session() as con:
+        assert con.execute("SELECT count(*) FROM accounts").fetchone() == (1,)
