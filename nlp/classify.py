@@ -261,5 +261,20 @@ class Classifier:
             for profile, (_, lang, reason), doc in zip(batch, prepared, docs, strict=True):
                 yield self._finish(profile, doc, lang, reason)
 
+    def evidence_many(
+        self, profiles: Iterable[Mapping[str, Any]], batch_size: int = 256
+    ) -> Iterator[list[Evidence]]:
+        """Per profile, the lexicon and structural evidence the decision reads (to train
+        the learned combiner on, see nlp.stacking)."""
+        it = iter(profiles)
+        while batch := list(islice(it, batch_size)):
+            languages = self._languages(batch)
+            prepared = [
+                self._prepare(p, lang, why) for p, (lang, why) in zip(batch, languages, strict=True)
+            ]
+            docs = self.nlp.pipe((d for d, _, _ in prepared), batch_size=batch_size)
+            for profile, doc in zip(batch, docs, strict=True):
+                yield list(get_ext(doc, "scout_evidence") or []) + structural_evidence(profile)
+
     def classify(self, profile: Mapping[str, Any]) -> dict[str, Any]:
         return next(self.classify_many([profile], batch_size=1))

@@ -8,16 +8,22 @@ person can read.  They are added in log-odds:
   capped at ``LEX_CAP``), so a confident lexicon match (a legal form in the name, a
   platform group flag, pronouns, several occupation words) can still decide, while a
   single weak word cannot overrule a confident model;
-* org type: ``log(P_model(type) + floor) + TYPE_WEIGHT * lexicon weight of the type``;
-  a type the training data lacks (party, foundation) comes from the lexicon when it is
-  the lexicon's best type with weight >= ``UNTRAINED_TYPE_MIN``, and any type whose
-  lexicon weight reaches ``STRONG_TYPE`` (a type word in the name and more) decides,
-  except the ambiguous ``WEAK_TYPES`` (association);
+* org type: a type the training data lacks (party, foundation) or has too few rows of
+  (religious) comes from the lexicon when it is the lexicon's best type with weight >=
+  ``UNTRAINED_TYPE_MIN``; else the model's learned combiner (:mod:`nlp.stacking`, in
+  its ``meta.json``) chooses from the model's type shares, the lexicon's type weights
+  and the concept counts (business words, profession words); a model without one uses
+  the hand rules: ``log(P_model(type) + floor) + TYPE_WEIGHT * lexicon weight``, any
+  type whose lexicon weight reaches ``STRONG_TYPE`` deciding, except the ambiguous
+  ``WEAK_TYPES`` (association). Either way a media reading needs a media word when the
+  profile names another type (``STYLE_TYPE``);
 * a person's role: journalist and public figure (no training data) and politician come
   from the lexicon when it names one; else the model's politician/individual choice.
 
 The reasons start with the model (``model 0.93 organization/ngo``), then the lexicon
-evidence for the chosen role, and say when the lexicon overruled the model.
+evidence for the chosen role, and say when the lexicon overruled the model or the
+combiner chose another type than the model's (``combiner 0.71 union over the model's
+association (lexicon union 1.0; 2 profession words)``).
 """
 
 from __future__ import annotations
@@ -28,11 +34,17 @@ from collections.abc import Iterable
 from crawler.core.vocab import ORG_TYPES
 from nlp.components import Decision, Evidence
 from nlp.lexicon import NAMED_ROLES
+from nlp.stacking import lexicon_type_weights
 from nlp.textcat import ModelPrediction
 
 # Chosen by grouped cross-validation on the dev rows (docs/EVALUATION.md): the lexicon
 # helps most on organisation vs person; on the type the model is better, so the
 # lexicon's type weight is small, except for types the model was never trained on.
+# TYPE_WEIGHT, TYPE_FLOOR and STRONG_TYPE only decide for a model without a learned
+# combiner (model 1.4.0 has one: CV org_type 0.645 with these rules, see nlp.stacking).
+# A learned organisation-vs-person combiner (logistic regression over the model's logit,
+# the lexicon's organisation and person scores) was tried and dropped: CV org vs person
+# 0.900 -> 0.876-0.880, languages with role accuracy >= 0.90 14 -> 9-13.
 # Model 1.2.0, CV of the full classifier: LEX_WEIGHT 1.5 -> 2.0 moved org vs person
 # 0.894 -> 0.900 (role accuracy 0.947 -> 0.943, still 14 languages).
 LEX_WEIGHT = 2.0
@@ -114,9 +126,11 @@ def _org_type(pred: ModelPrediction, evidence: list[Evidence]) -> tuple[str, flo
             note = f"the model's {STYLE_TYPE} reading set aside: no {STYLE_TYPE} word, and {lex_best} named"
         model = {**model, STYLE_TYPE: 0.0}
     untrained = lex_best not in model or lex_best in pred.thin
-    if (lex_best not in WEAK_TYPES and lex[lex_best] >= STRONG_TYPE) or (
-        untrained and lex[lex_best] >= UNTRAINED_TYPE_MIN
-    ):
+    if untrained and lex[lex_best] >= UNTRAINED_TYPE_MIN:
+        return lex_best, model.get(lex_best, 0.0) / total, note
+    if pred.combiner is not None:
+        return _learned_type(pred, evidence, model, total, note)
+    if lex_best not in WEAK_TYPES and lex[lex_best] >= STRONG_TYPE:
         return lex_best, model.get(lex_best, 0.0) / total, note
     scores = {
         t: math.log(model.get(t, 0.0) / total + TYPE_FLOOR) + TYPE_WEIGHT * lex[t]
@@ -124,6 +138,40 @@ def _org_type(pred: ModelPrediction, evidence: list[Evidence]) -> tuple[str, flo
         if t != "other"
     }
     best = max(sorted(scores), key=lambda t: scores[t])
+    return best, model.get(best, 0.0) / total, note
+
+
+def _learned_type(
+    pred: ModelPrediction,
+    evidence: list[Evidence],
+    model: dict[str, float],
+    total: float,
+    note: str,
+) -> tuple[str, float, str]:
+    """The org type by the learned combiner (nlp.stacking) of the model's reading, the
+    lexicon's type weights and the concept counts; a reason when it differs from the
+    model's own best type. ``model`` has the media style rule applied already: a media
+    reading set aside stays aside."""
+    combiner = pred.combiner
+    assert combiner is not None
+    raw = {k.split("/", 1)[1]: v for k, v in pred.probs.items() if k.startswith("organization/")}
+    lex = lexicon_type_weights(evidence)
+    scores = combiner.scores(raw, lex, pred.concepts)
+    if model.get(STYLE_TYPE, 1.0) == 0.0 and raw.get(STYLE_TYPE, 0.0) > 0:
+        scores.pop(STYLE_TYPE, None)
+    best = max(sorted(scores), key=lambda t: scores[t])
+    model_best = max(sorted(raw), key=lambda t: raw[t])
+    if best != model_best:
+        share = combiner.probabilities(scores)[best]
+        words = [
+            f"{count} {name} word{'s' if count > 1 else ''}"
+            for name, count in zip(combiner.concepts, pred.concepts, strict=True)
+            if count
+        ]
+        lexicon = [f"lexicon {best} {lex[best]:.1f}"] if lex.get(best) else []
+        why = "; ".join(lexicon + words)
+        learned = f"combiner {share:.2f} {best} over the model's {model_best}"
+        note = "; ".join(x for x in (note, learned + (f" ({why})" if why else "")) if x)
     return best, model.get(best, 0.0) / total, note
 
 

@@ -37,7 +37,9 @@ from sklearn.preprocessing import normalize
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from nlp.concepts import default_concepts
 from nlp.phrases import doc_text, get_ext, set_ext
+from nlp.stacking import TypeCombiner
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "scout_textcat"
 WEIGHTS_FILE = "weights.npz"
@@ -181,6 +183,10 @@ class ModelPrediction:
     # Org types the training data has too few rows of to learn (TextcatModel.thin_types):
     # the lexicon names them (nlp.combine).
     thin: frozenset[str] = frozenset()
+    # The model's learned org-type combiner (meta.json ``type_combiner``, see
+    # nlp.stacking) and the text's concept counts it reads; None / () without one.
+    combiner: TypeCombiner | None = field(default=None, compare=False, repr=False)
+    concepts: tuple[int, ...] = ()
 
     def best(self, prefix: str) -> tuple[str, float]:
         """Best joint label starting with ``prefix`` and its share among those labels."""
@@ -213,6 +219,18 @@ class TextcatModel:
         self._shifts_of: dict[str, Any] | None = None
         self._offsets: np.ndarray | None = None
         self._offsets_of: dict[str, Any] | None = None
+        self._combiner: TypeCombiner | None = None
+        self._combiner_of: dict[str, Any] | None = None
+
+    @property
+    def type_combiner(self) -> TypeCombiner | None:
+        """The learned org-type combiner of ``meta["type_combiner"]`` (None: the hand
+        rules of nlp.combine decide the type)."""
+        if self._combiner_of is not self.meta:  # meta may be replaced after construction
+            given = self.meta.get("type_combiner")
+            self._combiner = TypeCombiner.from_json(given) if given else None
+            self._combiner_of = self.meta
+        return self._combiner
 
     def type_offsets(self) -> np.ndarray | None:
         """Per joint label, the factor ``exp(offset)`` of ``meta["type_offsets"]`` (log
@@ -376,9 +394,19 @@ class TextcatComponent:
                 names = [_name_of(get_ext(batch[i], "scout_sections"), texts[i]) for i in todo]
                 preds = self.model.predict([texts[i] for i in todo], names)
                 thin = self.model.thin_types
+                combiner = self.model.type_combiner
+                counter = default_concepts() if combiner is not None else None
                 for i, pred in zip(todo, preds, strict=True):
                     shift = self.model.language_shift(get_ext(batch[i], "scout_lang"))
-                    set_ext(batch[i], scout_textcat=replace(pred, shift=shift, thin=thin))
+                    concepts = (
+                        counter.counts_for(texts[i], combiner.concepts)
+                        if counter is not None and combiner is not None
+                        else ()
+                    )
+                    pred = replace(
+                        pred, shift=shift, thin=thin, combiner=combiner, concepts=concepts
+                    )
+                    set_ext(batch[i], scout_textcat=pred)
             yield from batch
 
 

@@ -149,6 +149,11 @@ def build_table(
     return rows
 
 
+def row_profile(row: Row) -> dict[str, str]:
+    """The profile the classifier reads for a labelled row."""
+    return {"platform": "twitter", "display_name": row.display_name, "bio": row.bio}
+
+
 def write_table(rows: Iterable[Row], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as fh:

@@ -14,6 +14,7 @@ with the scores in ``meta.json``.
 from __future__ import annotations
 
 import argparse
+import math
 import shutil
 import warnings
 from collections.abc import Mapping, Sequence
@@ -28,7 +29,12 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import f1_score
 
 from nlp import textcat_data as data
+from nlp.classify import Classifier, ClassifierConfig
+from nlp.components import Evidence
+from nlp.concepts import default_concepts
+from nlp.stacking import TypeCombiner, fit_type_combiner, lexicon_type_weights, type_features
 from nlp.textcat import (
+    DISABLED,
     META_FILE,
     WEIGHTS_FILE,
     FeatureParams,
@@ -40,7 +46,7 @@ from nlp.textcat_metrics import model_scores
 
 ALPHAS = (1e-5, 3e-5, 1e-4)
 PRUNE_BELOW = 1e-3  # weights this small change no probability visibly: not shipped
-MODEL_VERSION = "1.3.0"
+MODEL_VERSION = "1.4.0"
 
 
 @dataclass(frozen=True)
@@ -199,6 +205,55 @@ def tune_type_offsets(
     return {k: float(v) for k, v in zip(labels, best, strict=True) if v}
 
 
+def with_offsets(pred: ModelPrediction, offsets: Mapping[str, float]) -> ModelPrediction:
+    """``pred`` as a model carrying ``offsets`` in its meta would have predicted it."""
+    if not offsets:
+        return pred
+    factor = {k: math.exp(offsets.get(k, 0.0)) for k in pred.probs}
+    total = sum(p * factor[k] for k, p in pred.probs.items()) or 1.0
+    return replace(pred, probs={k: p * factor[k] / total for k, p in pred.probs.items()})
+
+
+def lexicon_evidence(rows: Sequence[data.Row]) -> dict[str, list[Evidence]]:
+    """Per row id, the lexicon and structural evidence the classifier finds (no model)."""
+    clf = Classifier(ClassifierConfig(model_dir=DISABLED))
+    found = clf.evidence_many(data.row_profile(r) for r in rows)
+    return {r.id: ev for r, ev in zip(rows, found, strict=True)}
+
+
+def fit_combiner(
+    rows: Sequence[data.Row],
+    preds: Mapping[str, ModelPrediction],
+    offsets: Mapping[str, float],
+    evidence: Mapping[str, list[Evidence]],
+) -> TypeCombiner | None:
+    """The learned org-type combiner (nlp.stacking) on the dev organisations that have
+    a cross-validated prediction in ``preds`` (read with ``offsets``, as the model
+    carrying them predicts)."""
+    orgs = [r for r in rows if r.dev and r.label.startswith("organization/") and r.id in preds]
+    if not orgs:
+        return None
+    labels = next(iter(preds.values())).probs
+    classes = [k.split("/", 1)[1] for k in labels if k.startswith("organization/")]
+    counter = default_concepts()
+    x = np.array(
+        [
+            type_features(
+                {
+                    k.split("/", 1)[1]: v
+                    for k, v in with_offsets(preds[r.id], offsets).probs.items()
+                    if k.startswith("organization/")
+                },
+                classes,
+                lexicon_type_weights(evidence.get(r.id, [])),
+                counter.counts(r.text),
+            )
+            for r in orgs
+        ]
+    )
+    return fit_type_combiner(x, [r.label.split("/", 1)[1] for r in orgs], classes, counter.names)
+
+
 def select(rows: Sequence[data.Row], base: TrainConfig, alphas: Sequence[float]) -> dict[str, Any]:
     """Cross-validated scores per alpha; the best by the mean of the three targets; the
     org-type offsets tuned on the best alpha's cross-validated predictions."""
@@ -211,9 +266,16 @@ def select(rows: Sequence[data.Row], base: TrainConfig, alphas: Sequence[float])
         runs.append({"alpha": alpha, **scores})
         print(f"alpha={alpha:g}: {scores}", flush=True)
     best = max(runs, key=lambda s: s["selection_score"])
-    offsets = tune_type_offsets([r for r in rows if r.dev], all_preds[best["alpha"]])
+    dev = [r for r in rows if r.dev]
+    offsets = tune_type_offsets(dev, all_preds[best["alpha"]])
     print(f"org-type offsets: {offsets}", flush=True)
-    return {"best_alpha": best["alpha"], "runs": runs, "type_offsets": offsets}
+    combiner = fit_combiner(dev, all_preds[best["alpha"]], offsets, lexicon_evidence(dev))
+    return {
+        "best_alpha": best["alpha"],
+        "runs": runs,
+        "type_offsets": offsets,
+        "type_combiner": combiner.to_json() if combiner else None,
+    }
 
 
 def train(table: Path, out: Path, alphas: Sequence[float] = ALPHAS, epochs: int = 30) -> Path:
@@ -230,12 +292,19 @@ def train(table: Path, out: Path, alphas: Sequence[float] = ALPHAS, epochs: int 
         f"non-humanizr rows at {base.other_org_weight}), a joint head on rows with a role "
         f"(extra (label, language) cells count as at most {base.extra_cell} rows, dev rows "
         f"x{base.dev_weight}, classes balanced), org-type log-probability offsets tuned on "
-        "its cross-validated predictions",
+        "its cross-validated predictions; the org type chosen by a learned combiner "
+        "(nlp.stacking: multinomial logistic regression over the model's type shares, the "
+        "lexicon's type weights and concept counts) fitted on those predictions",
         "alpha": cv["best_alpha"],
         "type_offsets": cv["type_offsets"],
+        "type_combiner": cv["type_combiner"],
         "epochs": epochs,
         "training_data": data.summary(rows),
-        "cross_validation": {"folds": data.FOLDS, "grouped_by": "normalised name", **cv},
+        "cross_validation": {
+            "folds": data.FOLDS,
+            "grouped_by": "normalised name",
+            **{k: v for k, v in cv.items() if k != "type_combiner"},
+        },
         "shipped_features": int(len(model.features)),
     }
     model.save(out)

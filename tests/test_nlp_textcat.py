@@ -44,6 +44,10 @@ def test_shipped_model_is_small_versioned_and_not_a_pickle() -> None:
     offsets = meta["type_offsets"]
     assert offsets and set(offsets) <= {k for k in JOINT_LABELS if k.startswith("organization/")}
     assert all(-2.0 <= v <= 2.0 for v in offsets.values())
+    # the learned org-type combiner, plain numbers beside them (tests/test_nlp_stacking.py)
+    combiner = meta["type_combiner"]
+    assert len(combiner["coef"]) == len(combiner["classes"]) == len(combiner["intercept"])
+    assert all(len(row) == len(combiner["features"]) for row in combiner["coef"])
     assert (MODEL_DIR / "weights.npz").stat().st_size < 5_000_000
     with np.load(MODEL_DIR / "weights.npz", allow_pickle=False) as w:
         assert w["joint_w"].shape == (len(w["features"]), len(meta["labels"]))
@@ -113,6 +117,7 @@ def test_project_workflow_on_a_sample(tmp_path: Path) -> None:
     pkg = tmp_path / "pkg"
     cmd = [sys.executable, "-m", "spacy", "project", "run", "all", str(tmp_path),
            "--vars.labels", str(LABELS), "--vars.sample", "200",
+           "--vars.lexicons", str(ROOT / "data" / "lexicons"),
            "--vars.alphas", "3e-5", "--vars.package_dir", str(pkg)]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
@@ -128,8 +133,9 @@ def test_project_workflow_on_a_sample(tmp_path: Path) -> None:
     preds = model.predict(["Gewerkschaft der Polizei\nWir sind die Gewerkschaft.\n", "Jan\n"])
     assert len(preds) == 2 and all(0.0 <= p.p_org <= 1.0 for p in preds)
     scored = json.loads((tmp_path / "metrics" / "scores.json").read_text(encoding="utf-8"))
-    assert set(scored) == {"full", "model", "lexicon"}
+    assert set(scored) == {"full", "rules", "model", "lexicon"}
     assert isinstance(model.meta["type_offsets"], dict)
+    assert model.type_combiner is not None  # fitted on the sample's cross-validated rows
 
 
 def _pred(probs: dict[str, float]) -> ModelPrediction:
