@@ -244,28 +244,10 @@ class Classifier:
             "reasons": reasons,
         }
 
-    def classify_many(
-        self, profiles: Iterable[Mapping[str, Any]], batch_size: int = 256
-    ) -> Iterator[dict[str, Any]]:
-        """Classify profiles in batches (``nlp.pipe``); yields one dict per input, in order."""
-        it = iter(profiles)
-        while True:
-            batch = list(islice(it, batch_size))
-            if not batch:
-                return
-            languages = self._languages(batch)
-            prepared = [
-                self._prepare(p, lang, why) for p, (lang, why) in zip(batch, languages, strict=True)
-            ]
-            docs = self.nlp.pipe((d for d, _, _ in prepared), batch_size=batch_size)
-            for profile, (_, lang, reason), doc in zip(batch, prepared, docs, strict=True):
-                yield self._finish(profile, doc, lang, reason)
-
-    def evidence_many(
-        self, profiles: Iterable[Mapping[str, Any]], batch_size: int = 256
-    ) -> Iterator[list[Evidence]]:
-        """Per profile, the lexicon and structural evidence the decision reads (to train
-        the learned combiner on, see nlp.stacking)."""
+    def _docs(
+        self, profiles: Iterable[Mapping[str, Any]], batch_size: int
+    ) -> Iterator[tuple[Mapping[str, Any], Doc, str | None, str]]:
+        """Per profile, in order: it, its processed doc, its language and why."""
         it = iter(profiles)
         while batch := list(islice(it, batch_size)):
             languages = self._languages(batch)
@@ -273,8 +255,23 @@ class Classifier:
                 self._prepare(p, lang, why) for p, (lang, why) in zip(batch, languages, strict=True)
             ]
             docs = self.nlp.pipe((d for d, _, _ in prepared), batch_size=batch_size)
-            for profile, doc in zip(batch, docs, strict=True):
-                yield list(get_ext(doc, "scout_evidence") or []) + structural_evidence(profile)
+            for profile, (_, lang, reason), doc in zip(batch, prepared, docs, strict=True):
+                yield profile, doc, lang, reason
+
+    def classify_many(
+        self, profiles: Iterable[Mapping[str, Any]], batch_size: int = 256
+    ) -> Iterator[dict[str, Any]]:
+        """Classify profiles in batches (``nlp.pipe``); yields one dict per input, in order."""
+        for profile, doc, lang, reason in self._docs(profiles, batch_size):
+            yield self._finish(profile, doc, lang, reason)
+
+    def evidence_many(
+        self, profiles: Iterable[Mapping[str, Any]], batch_size: int = 256
+    ) -> Iterator[list[Evidence]]:
+        """Per profile, the lexicon and structural evidence the decision reads (to train
+        the learned combiner on, see nlp.stacking)."""
+        for profile, doc, _lang, _reason in self._docs(profiles, batch_size):
+            yield list(get_ext(doc, "scout_evidence") or []) + structural_evidence(profile)
 
     def classify(self, profile: Mapping[str, Any]) -> dict[str, Any]:
         return next(self.classify_many([profile], batch_size=1))

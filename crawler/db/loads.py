@@ -1,11 +1,11 @@
 """Keyed loads of collected items: accounts, posts, interactions and server-local refs.
 
 Every write goes through a ``pyarrow.Table`` built by :func:`arrow_batch` from the
-items (:func:`item_row`: a shallow dict of the item's fields) with an explicit batch schema, registered on the
-connection and consumed by one ``INSERT ... SELECT`` (never row-by-row
-``executemany``). Column lists of the statements come from the same schemas. Loads are
-keyed, so storing the same batch twice changes nothing but the "last seen" bookkeeping;
-each load returns how many rows were new.
+items (:func:`item_row`: a shallow dict of the item's fields) with an explicit batch
+schema, registered on the connection and consumed by one ``INSERT ... SELECT`` (never
+row-by-row ``executemany``). Column lists of the statements come from the same
+schemas. Loads are keyed, so storing the same batch twice changes nothing but the "last
+seen" bookkeeping; each load returns how many rows were new.
 """
 
 from __future__ import annotations
@@ -21,21 +21,6 @@ from crawler.core.items import AccountItem, InteractionItem, PostItem
 from crawler.db.connection import Connection, now, unit, utc
 
 _TS = pa.timestamp("us", tz="UTC")
-
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def item_row(item: Any) -> dict[str, Any]:
-    """The item's fields as a dict, one level deep: ``dataclasses.asdict`` deep-copies
-    every list and nested dataclass, which was a sixth of a follower page's storing
-    time; the batch builder copies the values into Arrow anyway."""
-    cls = type(item)
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
-    return {name: getattr(item, name) for name in names}
-
 
 _STRS = pa.list_(pa.string())
 
@@ -137,6 +122,20 @@ def arrow_batch(rows: Iterable[Mapping[str, Any]], schema: pa.Schema) -> pa.Tabl
 def columns(schema: pa.Schema, *, without: Sequence[str] = ()) -> str:
     """The schema's column names as an SQL list (names only, never values)."""
     return ", ".join(n for n in schema.names if n not in without)
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # item class -> its field names
+
+
+def item_row(item: Any) -> dict[str, Any]:
+    """The item's fields as a dict, one level deep: ``dataclasses.asdict`` deep-copies
+    every list and nested dataclass, which was a sixth of a follower page's storing
+    time; the batch builder copies the values into Arrow anyway."""
+    cls = type(item)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return {name: getattr(item, name) for name in names}
 
 
 class Loads(Connection):
