@@ -289,7 +289,9 @@ is scored on what it was trained or tuned on. The religious lexicon's plurals an
 community words were written after reading the dev rows' errors (model 1.3.0), so its
 share of the org_type score is an optimistic estimate; so is the concept word lists'
 (data/lexicons/concepts.toml, model 1.4.0: written after reading 24 dev rows' union /
-association errors). Training rows: {summary}.
+association errors). Personal names (data/lexicons/given_names.tsv, from Faker's
+lists, not from these rows) count for a person; their weight was chosen on these folds.
+Training rows: {summary}.
 """
 
 

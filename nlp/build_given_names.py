@@ -1,0 +1,123 @@
+"""Build ``data/lexicons/given_names.tsv`` from maintained data: the given names of
+Faker's person providers for the locales of the member states. Run
+``python -m nlp.build_given_names [OUT_TSV]``; a test checks the committed file equals
+this builder's output for the pinned Faker version.
+
+A display name that begins with a given name ("Jane Tan", "Dr. Katrin Müller") is
+evidence of a person's account (nlp/components.py), weighed against the organisation
+words the lexicon finds. Rows: ``name locales`` (lower case; the locales whose lists
+hold it). Left out, so that a word is never read as a name: names shorter than three
+letters; country, territory and language names in the 24 EU languages (CLDR, Babel:
+"France", "German", "Asia"); the places of ``places.tsv`` and ``gazetteer.tsv``
+("Virginia", "Florence"); single words of the role lexicon ("Union", "Media"); and
+:data:`AMBIGUOUS`, common words of EU languages that some locale lists as a name.
+Faker's generic ``en`` list (tens of thousands of US baby names, "Council", "Royal",
+"Liberty" among them) is not used; ``en_GB``, ``en_IE`` and ``en_US`` are.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import sys
+import unicodedata
+from pathlib import Path
+
+from crawler.core.vocab import EU_LANGUAGES
+from nlp.lexicon import LEXICON_DIR, load_lexicon
+
+# Faker person locales of the member states' languages (no Maltese list exists).
+LOCALES: tuple[str, ...] = (
+    "bg_BG", "cs_CZ", "da_DK", "de_AT", "de_CH", "de_DE", "de_LU", "el_GR", "en_GB",
+    "en_IE", "en_US", "es_ES", "et_EE", "fi_FI", "fr_BE", "fr_FR", "ga_IE", "hr_HR",
+    "hu_HU", "it_IT", "lt_LT", "lv_LV", "nl_BE", "nl_NL", "pl_PL", "pt_PT", "ro_RO",
+    "sk_SK", "sl_SI", "sv_SE",
+)  # fmt: skip
+NAME_LISTS = ("first_names", "first_names_male", "first_names_female", "first_names_nonbinary")
+MIN_LETTERS = 3
+# Words of EU languages that a locale's list also holds as a given name, and that
+# begin the names of organisations, shops and events more often than a person's name
+# ("Nova Scotia Power", "Made in Europe", "Gala Bingo", "Royal Mail", "Sol y Luz",
+# "Aria Pulita", "Ville de Lille"; written for this project). Names that are words but mostly a person's first name
+# (Mark, Frank, Grace, Rosa, Claude) stay.
+AMBIGUOUS: frozenset[str] = frozenset(
+    """nova mar juris pace fortuna amor sol luz paz fe cruz salud esperanza estrella
+    hope joy faith honey summer autumn dawn sky river rain storm star angel king prince
+    duke royal young green brown black white gray grey rich sunny happy lucky precious
+    blessing bliss unity liberty justice chance bishop major rock case patience
+    constance prudence europa asia africa america india china lega mato lima made job
+    lot age floor kick jet mile gala chase else come durante nada ante uno una per par
+    che mare vita aura aria ville""".split()
+)
+
+
+def _strip_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def _usable(name: str) -> bool:
+    """Letters of one script (hyphen or apostrophe between), at least MIN_LETTERS."""
+    letters = [c for c in name if c not in "-'’"]
+    return len(letters) >= MIN_LETTERS and all(c.isalpha() for c in letters)
+
+
+def faker_names() -> dict[str, set[str]]:
+    """Lower-case given name -> the locales whose lists hold it (accented and plain)."""
+    out: dict[str, set[str]] = {}
+    for locale in LOCALES:
+        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        for attr in NAME_LISTS:
+            names = provider.__dict__.get(attr)
+            if names is None:
+                for base in provider.__mro__[1:]:
+                    if attr in base.__dict__:
+                        names = base.__dict__[attr]
+                        break
+            if not isinstance(names, (tuple, list, dict)):
+                continue
+            for name in names:
+                low = str(name).strip().lower()
+                if not _usable(low):
+                    continue
+                for form in {low, _strip_accents(low)}:
+                    out.setdefault(form, set()).add(locale)
+    return out
+
+
+def excluded_words() -> set[str]:
+    """Country, territory and language names (Babel), places (gazetteer), single
+    lexicon words, and :data:`AMBIGUOUS`; lower case, with and without accents."""
+    from babel import Locale
+
+    words: set[str] = set(AMBIGUOUS)
+    for lang in EU_LANGUAGES:
+        loc = Locale.parse(lang)
+        for table in (loc.territories, loc.languages):
+            words.update(str(v).lower() for v in table.values())
+    for tsv in ("places.tsv", "gazetteer.tsv"):
+        with (LEXICON_DIR / tsv).open(encoding="utf-8", newline="") as fh:
+            words.update(row["name"].lower() for row in csv.DictReader(fh, delimiter="\t"))
+    lexicon = load_lexicon(use_esco=False)
+    words.update(t.text for t in lexicon.terms if " " not in t.text)
+    return words | {_strip_accents(w) for w in words}
+
+
+def build() -> list[tuple[str, str]]:
+    """``(name, locales)`` rows, sorted by name."""
+    skip = excluded_words()
+    names = faker_names()
+    return sorted((n, ",".join(sorted(locs))) for n, locs in names.items() if n not in skip)
+
+
+def write(out: Path) -> int:
+    rows = build()
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE)
+        w.writerow(["name", "locales"])
+        w.writerows(rows)
+    return len(rows)
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else LEXICON_DIR / "given_names.tsv"
+    print(f"wrote {write(target)} rows to {target}")

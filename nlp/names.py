@@ -1,0 +1,77 @@
+"""Personal names: a display name that reads as one person's ("Jane Tan", "Dr. Katrin
+Müller", "Łukasz", "J.R. Parker") is evidence of a person's account.
+
+The given names are ``data/lexicons/given_names.tsv`` (:mod:`nlp.build_given_names`:
+Faker's lists for the member states' locales, words and place names left out). A name
+counts when, after an honorific, its first word is a given name (or the name is one to
+three initials and a surname), it has at most :data:`MAX_WORDS` words, no digits, and
+joins no two names ("Tom & Biba", "Laurie and Carolyn") and names no place after its
+second word ("Aria Pulita Ora Roma"); the ``scout_roles`` component also requires that no organisation word was
+found in the name ("Konrad-Adenauer-Stiftung", "Martin Lyons Studios Ltd").
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from nlp.lexicon import LEXICON_DIR
+
+MAX_WORDS = 4
+HONORIFICS: frozenset[str] = frozenset(
+    """dr prof mr mrs ms miss mx sir dame mme mlle m dott dottssa ing mag dipl hr fr
+    sr sra srta dra hon rev""".split()
+)
+# Words that join two names: the account of a couple, a duo or a shop ("Tom and Biba").
+JOINERS: frozenset[str] = frozenset("and und et og och en y e és ja ir un in i a".split())
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+# One to three initials, then a surname: "J. Cole", "J.R. Parker", "S.M.Richardson".
+_INITIALS = re.compile(r"^(?:[^\W\d_]\.\s*){1,3}[^\W\d_][^\W\d_'’-]*(?:['’-][^\W\d_]+)*$")
+
+
+@lru_cache(maxsize=4)
+def given_names(path: str = "") -> frozenset[str]:
+    """The lower-case given names of ``given_names.tsv``."""
+    source = Path(path) if path else LEXICON_DIR / "given_names.tsv"
+    with source.open(encoding="utf-8", newline="") as fh:
+        return frozenset(row["name"] for row in csv.DictReader(fh, delimiter="\t"))
+
+
+@lru_cache(maxsize=1)
+def place_words() -> frozenset[str]:
+    """One-word place names of the gazetteer (lower case): "Toulouse", "Firenze"."""
+    from nlp.country import load_places
+
+    return frozenset(k for k in load_places() if " " not in k)
+
+
+def personal_name(
+    name: str, names: frozenset[str], places: frozenset[str] = frozenset()
+) -> tuple[str, int] | None:
+    """What makes a display name one person's (``given name 'Jane'``, ``initials
+    'J. R.'``) and the name's word count; None when it does not read as one, or when
+    a word after the second is one of ``places`` (an office or a group of that town:
+    "Aria Pulita Ora Roma"; the second may be a surname: "Maria Porto")."""
+    if not name or any(ch.isdigit() for ch in name) or "&" in name or "+" in name:
+        return None
+    words = all_words = _WORD.findall(name)
+    while words and words[0].lower().replace("'", "") in HONORIFICS:
+        words = words[1:]
+    if not words or len(words) > MAX_WORDS:
+        return None
+    if any(w in JOINERS for w in words[1:]):  # lower case only: "Jan A. Smit" keeps "A"
+        return None
+    if any(w.lower() in places for w in words[2:]):  # "Maria Porto" is a surname
+        return None
+    if words[0].lower() in names:
+        return f"given name '{words[0]}'", len(words)
+    surname = words[-1]
+    if (
+        _INITIALS.match(name.strip())  # "J. Cole", "S.M.Richardson"; not "E.ON"
+        and surname[0].isupper()
+        and any(c.islower() for c in surname)
+    ):
+        return f"initials '{' '.join(w + '.' for w in all_words[:-1])}'", len(all_words)
+    return None
