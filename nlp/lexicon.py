@@ -75,6 +75,10 @@ class Lexicon:
         """True when the term only counts in its own language(s)."""
         if term.voice:
             return True
+        if term.category == "occupation" and len(term.langs) == 1:
+            # a job title of one language is often a word of another: Latvian
+            # "students" in an English bio (CV org vs person 0.922 -> 0.923)
+            return True
         if term.category == "esco":
             # ESCO alt labels include words that are common elsewhere ("skipper", "bas").
             return len(term.langs) < 3

@@ -140,6 +140,26 @@ def test_short_terms_of_other_languages_do_not_count(pipe: Language) -> None:
     assert run(pipe, "Lega", "sl")._.scout_role == "individual"
 
 
+@pytest.mark.parametrize(
+    "name", ["Gupta Consulting", "Kesho Clothing", "Zenzi Lounge", "Penrhyn Studios"]
+)
+def test_business_words_in_a_name(pipe: Language, name: str) -> None:
+    text = f"{name}\nSince 2009."
+    doc = pipe.make_doc(text)
+    doc._.scout_lang = "en"
+    doc._.scout_sections = [(0, len(name), "name"), (len(name) + 1, len(text), "bio")]
+    doc = pipe(doc)
+    assert (doc._.scout_role, doc._.scout_org_type) == ("organization", "company")
+
+
+def test_job_titles_of_one_language_count_only_in_it(pipe: Language) -> None:
+    # Latvian "students" is an English word too: not a person's job in an English bio.
+    doc = run(pipe, "UAID empowers students and communities", "en")
+    assert not any("'students'" in r for r in doc._.scout_reasons)
+    doc = run(pipe, "Esmu students Rīgā", "lv")
+    assert "text: 'students' (individual, lv)" in doc._.scout_reasons
+
+
 def test_first_person_plural_only_in_its_language(pipe: Language) -> None:
     # Danish "i" means "in": not a first-person cue in a Danish text.
     doc = run(pipe, "Vi er en forening i Aarhus", "da")
