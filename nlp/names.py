@@ -4,10 +4,11 @@ Müller", "Łukasz", "J.R. Parker") is evidence of a person's account.
 The given names are ``data/lexicons/given_names.tsv`` (:mod:`nlp.build_given_names`:
 Faker's lists for the member states' locales, words and place names left out). A name
 counts when, after an honorific, its first word is a given name (or the name is one to
-three initials and a surname), it has at most :data:`MAX_WORDS` words, no digits, and
-joins no two names ("Tom & Biba", "Laurie and Carolyn") and names no place after its
-second word ("Aria Pulita Ora Roma"); the ``scout_roles`` component also requires that no organisation word was
-found in the name ("Konrad-Adenauer-Stiftung", "Martin Lyons Studios Ltd").
+three initials and a surname), it has at most :data:`MAX_WORDS` words, no digits, joins
+no two names ("Tom & Biba", "Laurie and Carolyn") and names no place after its second
+word ("Aria Pulita Ora Roma"); the ``scout_roles`` component also requires that no
+organisation word was found in the name ("Konrad-Adenauer-Stiftung", "Martin Lyons
+Studios Ltd").
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from __future__ import annotations
 import csv
 import re
 from functools import lru_cache
-from pathlib import Path
 
+from nlp.country import load_places
 from nlp.lexicon import LEXICON_DIR
 
 MAX_WORDS = 4
@@ -31,19 +32,16 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _INITIALS = re.compile(r"^(?:[^\W\d_]\.\s*){1,3}[^\W\d_][^\W\d_'’-]*(?:['’-][^\W\d_]+)*$")
 
 
-@lru_cache(maxsize=4)
-def given_names(path: str = "") -> frozenset[str]:
+@lru_cache(maxsize=1)
+def given_names() -> frozenset[str]:
     """The lower-case given names of ``given_names.tsv``."""
-    source = Path(path) if path else LEXICON_DIR / "given_names.tsv"
-    with source.open(encoding="utf-8", newline="") as fh:
+    with (LEXICON_DIR / "given_names.tsv").open(encoding="utf-8", newline="") as fh:
         return frozenset(row["name"] for row in csv.DictReader(fh, delimiter="\t"))
 
 
 @lru_cache(maxsize=1)
 def place_words() -> frozenset[str]:
     """One-word place names of the gazetteer (lower case): "Toulouse", "Firenze"."""
-    from nlp.country import load_places
-
     return frozenset(k for k in load_places() if " " not in k)
 
 
