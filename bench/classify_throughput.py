@@ -26,25 +26,7 @@ from scout_demo.world import build_world
 
 
 def profiles(n: int) -> list[dict[str, Any]]:
-    world = build_world(2026, n_accounts=n, n_posts=n * 10)
-    posts: dict[int, list[str]] = {}
-    for p in world.posts:
-        text = " ".join(str(seg[1]) for seg in p.segments if seg[0] == "t")
-        posts.setdefault(p.author, []).append(text[:280])
-    return [
-        {
-            "platform": a.platform,
-            "handle": a.username,
-            "display_name": a.display_name,
-            "bio": a.bio,
-            "fields": [{"name": name, "value": value} for name, value, _ in a.fields],
-            "followers_count": a.followers,
-            "bot": a.is_bot,
-            "posts": posts.get(a.idx, [])[:20],
-            "post_langs": [a.language],
-        }
-        for a in world.accounts
-    ]
+    return build_world(2026, n_accounts=n, n_posts=n * 10).classifier_profiles(posts=20)
 
 
 def rate(fn: Any, n: int, repeat: int) -> float:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
 
 from nlp import evaluate
 from nlp.classify import Classifier
@@ -25,19 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def demo_section(n_accounts: int) -> str:
     world = build_world(2026, n_accounts=n_accounts, n_posts=n_accounts * 2)
     accounts = list(world.accounts)
-    profiles: list[dict[str, Any]] = [
-        {
-            "platform": a.platform,
-            "handle": a.username,
-            "display_name": a.display_name,
-            "bio": a.bio,
-            "fields": [{"name": name, "value": value} for name, value, _ in a.fields],
-            "followers_count": a.followers,
-            "bot": a.is_bot,
-            "post_langs": [a.language],
-        }
-        for a in accounts
-    ]
+    profiles = world.classifier_profiles()
     outs = list(Classifier().classify_many(profiles))
     roles = sorted({a.role for a in accounts})
     gold = [a.role for a in accounts]

@@ -232,6 +232,29 @@ class World:
             row["campaign_posts"] = n
         return out
 
+    def classifier_profiles(self, posts: int = 0, post_chars: int = 280) -> list[dict[str, Any]]:
+        """Every account as ``scout classify`` reads it (benchmarks, evaluation), with
+        the texts of up to ``posts`` of its posts, each cut to ``post_chars``."""
+        texts: dict[int, list[str]] = {}
+        if posts:
+            for p in self.posts:
+                text = " ".join(str(seg[1]) for seg in p.segments if seg[0] == "t")
+                texts.setdefault(p.author, []).append(text[:post_chars])
+        return [
+            {
+                "platform": a.platform,
+                "handle": a.username,
+                "display_name": a.display_name,
+                "bio": a.bio,
+                "fields": [{"name": name, "value": value} for name, value, _ in a.fields],
+                "followers_count": a.followers,
+                "bot": a.is_bot,
+                "posts": texts.get(a.idx, [])[:posts],
+                "post_langs": [a.language],
+            }
+            for a in self.accounts
+        ]
+
     def summary(self) -> dict[str, Any]:
         langs = {p.lang for p in self.posts if p.lang}
         countries = {a.home_country for a in self.accounts if a.home_country}

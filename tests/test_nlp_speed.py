@@ -44,22 +44,7 @@ EDGE_TEXTS = [
 
 def _demo_profiles(n: int = 300) -> list[dict[str, Any]]:
     world = build_world(2026, n_accounts=n, n_posts=n * 5, follows=False)
-    posts: dict[int, list[str]] = {}
-    for p in world.posts:
-        text = " ".join(str(seg[1]) for seg in p.segments if seg[0] == "t")
-        posts.setdefault(p.author, []).append(text)
-    return [
-        {
-            "platform": a.platform,
-            "display_name": a.display_name,
-            "bio": a.bio,
-            "fields": [{"name": name, "value": value} for name, value, _ in a.fields],
-            "followers_count": a.followers,
-            "posts": posts.get(a.idx, [])[:5],
-            "post_langs": [a.language],
-        }
-        for a in world.accounts
-    ]
+    return world.classifier_profiles(posts=5, post_chars=10_000)
 
 
 def _labelled_profiles() -> list[dict[str, Any]]:
