@@ -5,9 +5,6 @@ Bluesky's getFollowers/getFollows/getStarterPack/getList (cursor paging)."""
 from __future__ import annotations
 
 import dataclasses
-import json
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,26 +19,9 @@ from scout_demo.network import write_demo_campaign
 from scout_demo.server import DEMO_BSKY_HANDLE, DEMO_BSKY_PASSWORD, DemoNetwork
 from scout_demo.tables import DEMO_FOLLOWERS_MAX
 from scout_demo.world import World, build_world
+from tests.support.net import get_json, link_header
 
 FOLLOWERS = "/api/v1/accounts/:id/followers"
-
-
-def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], Any]:
-    assert url.startswith("http://127.0.0.1:")
-    req = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status, dict(resp.headers.items()), json.loads(resp.read())
-    except urllib.error.HTTPError as err:
-        return err.code, dict(err.headers.items()), json.loads(err.read())
-
-
-def _links(value: str) -> dict[str, str]:
-    out = {}
-    for part in value.split(","):
-        url, _, rel = part.partition(";")
-        out[rel.strip().removeprefix('rel="').rstrip('"')] = url.strip().strip("<>")
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -161,12 +141,12 @@ def _walk(url: str) -> tuple[list[dict[str, Any]], int, list[dict[str, str]]]:
     pages = 0
     next_url: str | None = url
     while next_url:
-        status, headers, body = _get(next_url)
+        status, headers, body = get_json(next_url)
         assert status == 200, body
         pages += 1
         seen_headers.append(headers)
         got += body
-        next_url = _links(headers["Link"]).get("next") if "Link" in headers else None
+        next_url = link_header(headers["Link"]).get("next") if "Link" in headers else None
         if next_url:
             assert len(body) == int(next_url.split("limit=")[1].split("&")[0])
     return got, pages, seen_headers
@@ -182,7 +162,7 @@ def test_mastodon_follower_lists_page_to_exactly_the_generated_edges(
             continue
         seed = world.accounts[s]
         base = urls[seed.instance or 0]
-        status, _, looked = _get(f"{base}/api/v1/accounts/lookup?acct={seed.username}")
+        status, _, looked = get_json(f"{base}/api/v1/accounts/lookup?acct={seed.username}")
         assert status == 200 and looked["hide_collections"] is False
         assert looked["followers_count"] == seed.followers
         for direction, end in (("followers", "src"), ("following", "dst")):
@@ -202,30 +182,30 @@ def test_mastodon_follower_lists_page_to_exactly_the_generated_edges(
 def test_mastodon_paging_by_follow_id(net: DemoNetwork, world: World) -> None:
     seed = _seed(world, "mastodon", "campaign")
     base = net.mastodon_urls[seed.instance or 0]
-    acc_id = _get(f"{base}/api/v1/accounts/lookup?acct={seed.username}")[2]["id"]
+    acc_id = get_json(f"{base}/api/v1/accounts/lookup?acct={seed.username}")[2]["id"]
     url = f"{base}/api/v1/accounts/{acc_id}/followers"
-    _, headers, first = _get(url)
+    _, headers, first = get_json(url)
     assert len(first) == 40  # Mastodon's default
-    links = _links(headers["Link"])
+    links = link_header(headers["Link"])
     assert links["next"].startswith(url + "?max_id=") and links["prev"].startswith(
         url + "?since_id="
     )
-    _, _, big = _get(url + "?limit=500")
+    _, _, big = get_json(url + "?limit=500")
     assert len(big) == 80  # at most 80
-    _, h2, second = _get(links["next"])
+    _, h2, second = get_json(links["next"])
     assert not {a["id"] for a in first} & {a["id"] for a in second}
     # the first page's next max_id is the 40th Follow: the page above it is the first
     max_id = int(links["next"].rsplit("=", 1)[1])
-    _, _, above = _get(f"{url}?min_id={max_id}&limit=40")
+    _, _, above = get_json(f"{url}?min_id={max_id}&limit=40")
     assert [a["id"] for a in above] == [a["id"] for a in first[:39]]
     # nothing is newer than the newest: prev of the first page is empty, without Link
-    status, h3, newer = _get(links["prev"])
+    status, h3, newer = get_json(links["prev"])
     assert status == 200 and newer == [] and "Link" not in h3
-    status, _, err = _get(f"{base}/api/v1/accounts/1/followers")
+    status, _, err = get_json(f"{base}/api/v1/accounts/1/followers")
     assert status == 404 and err == {"error": "Record not found"}
     # one budget for every endpoint of the instance
-    _, before, _ = _get(base + "/api/v1/instance")
-    _, after, _ = _get(url)
+    _, before, _ = get_json(base + "/api/v1/instance")
+    _, after, _ = get_json(url)
     assert int(after["x-ratelimit-remaining"]) == int(before["x-ratelimit-remaining"]) - 1 or (
         after["x-ratelimit-reset"] != before["x-ratelimit-reset"]
     )
@@ -235,10 +215,10 @@ def test_hidden_collections_give_an_empty_list(net: DemoNetwork, world: World) -
     seed = _seed(world, "mastodon", "partner", hidden=True)
     base = net.mastodon_urls[seed.instance or 0]
     host = base.removeprefix("http://")
-    _, _, acc = _get(f"{base}/api/v1/accounts/lookup?acct={seed.username}@{host}")
+    _, _, acc = get_json(f"{base}/api/v1/accounts/lookup?acct={seed.username}@{host}")
     assert acc["hide_collections"] is True and acc["followers_count"] > 50
     for direction in ("followers", "following"):
-        status, headers, body = _get(f"{base}/api/v1/accounts/{acc['id']}/{direction}")
+        status, headers, body = get_json(f"{base}/api/v1/accounts/{acc['id']}/{direction}")
         assert status == 200 and body == [] and "Link" not in headers
 
 
@@ -279,7 +259,7 @@ def _bsky_walk(net: DemoNetwork, method: str, params: str, key: str) -> list[dic
     cursor = None
     while True:
         url = f"{net.bluesky_url}/xrpc/{method}?{params}" + (f"&cursor={cursor}" if cursor else "")
-        status, headers, body = _get(url)
+        status, headers, body = get_json(url)
         assert status == 200, body
         assert int(headers["RateLimit-Limit"]) > int(headers["RateLimit-Remaining"]) >= 0
         got += body[key]
@@ -303,7 +283,7 @@ def test_bluesky_follow_lists_page_to_exactly_the_generated_edges(
             dids = [p["did"] for p in got]
             assert dids == expected  # newest follow first, each once
     seed = _seed(world, "bluesky", "campaign")
-    status, _, body = _get(
+    status, _, body = get_json(
         f"{net.bluesky_url}/xrpc/app.bsky.graph.getFollowers?actor={seed.username}"
     )
     assert body["subject"]["did"] == seed.did and len(body["followers"]) == 50  # default
@@ -317,21 +297,21 @@ def test_bluesky_follow_lists_page_to_exactly_the_generated_edges(
     ]
     assert any(lab["val"] == "!no-unauthenticated" for p in opted for lab in p["labels"])
     for bad in ("limit=101", "limit=0"):
-        status, _, err = _get(
+        status, _, err = get_json(
             f"{net.bluesky_url}/xrpc/app.bsky.graph.getFollows?actor={seed.did}&{bad}"
         )
         assert status == 400 and err["error"] == "InvalidRequest"
-    status, _, err = _get(
+    status, _, err = get_json(
         f"{net.bluesky_url}/xrpc/app.bsky.graph.getFollowers?actor=nobody.bsky.social"
     )
     assert status == 400 and err["error"] == "InvalidRequest"
-    status, _, err = _get(
+    status, _, err = get_json(
         f"{net.bluesky_url}/xrpc/app.bsky.graph.getFollowers?actor={seed.did}",
         {"Authorization": "Bearer not-a-token"},
     )
     assert status == 401 and err["error"] == "InvalidToken"
-    _, before, _ = _get(f"{net.bluesky_url}/xrpc/app.bsky.actor.getProfile?actor={seed.did}")
-    _, after, _ = _get(f"{net.bluesky_url}/xrpc/app.bsky.graph.getFollows?actor={seed.did}")
+    _, before, _ = get_json(f"{net.bluesky_url}/xrpc/app.bsky.actor.getProfile?actor={seed.did}")
+    _, after, _ = get_json(f"{net.bluesky_url}/xrpc/app.bsky.graph.getFollows?actor={seed.did}")
     assert int(after["RateLimit-Remaining"]) == int(before["RateLimit-Remaining"]) - 1 or (
         after["RateLimit-Reset"] != before["RateLimit-Reset"]
     )
@@ -379,11 +359,11 @@ def test_starter_packs_and_their_lists(net: DemoNetwork, world: World) -> None:
             vals = {label.val for label in served.labels or []}
             assert "!no-unauthenticated" in vals or "#nobot" in (served.description or "")
         by_handle = f"at://{creator.username}/app.bsky.graph.starterpack/{pack.rkey}"
-        status, _, body = _get(
+        status, _, body = get_json(
             f"{net.bluesky_url}/xrpc/app.bsky.graph.getStarterPack?starterPack={by_handle}"
         )
         assert status == 200 and body["starterPack"]["uri"] == uri
-    status, _, err = _get(
+    status, _, err = get_json(
         f"{net.bluesky_url}/xrpc/app.bsky.graph.getStarterPack?starterPack="
         f"at://{world.accounts[g.packs[0].creator].did}/app.bsky.graph.starterpack/nope"
     )
@@ -404,10 +384,12 @@ def test_demo_campaign_names_seeds_that_resolve(net: DemoNetwork, tmp_path: Path
     hosts = {u.removeprefix("http://"): u for u in net.mastodon_urls}
     for s in cfg.seeds.parsed_accounts("mastodon"):
         assert s.host in hosts
-        status, _, acc = _get(f"{hosts[str(s.host)]}/api/v1/accounts/lookup?acct={s.username}")
+        status, _, acc = get_json(f"{hosts[str(s.host)]}/api/v1/accounts/lookup?acct={s.username}")
         assert status == 200 and acc["followers_count"] <= DEMO_FOLLOWERS_MAX
     for s in cfg.seeds.parsed_accounts("bluesky"):
-        status, _, prof = _get(f"{net.bluesky_url}/xrpc/app.bsky.actor.getProfile?actor={s.actor}")
+        status, _, prof = get_json(
+            f"{net.bluesky_url}/xrpc/app.bsky.actor.getProfile?actor={s.actor}"
+        )
         assert status == 200 and prof["followersCount"] <= DEMO_FOLLOWERS_MAX
     packs = cfg.seeds.parsed_starter_packs()
     assert len(packs) == len(net.state["starter_packs"]) >= 1

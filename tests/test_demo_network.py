@@ -28,7 +28,7 @@ from scout_demo.server import (
 )
 from scout_demo.world import DEMO_HASHTAGS, NOW, World, build_world
 from tests.support.fixtures import SHARED_DIR
-from tests.support.net import allowed_hosts
+from tests.support.net import allowed_hosts, get_json, link_header, post_json
 
 SHARED = SHARED_DIR
 
@@ -36,38 +36,8 @@ SHARED = SHARED_DIR
 # --------------------------------------------------------------------------- helpers
 
 
-def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], Any]:
-    assert url.startswith("http://127.0.0.1:")
-    req = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status, dict(resp.headers.items()), json.loads(resp.read())
-    except urllib.error.HTTPError as err:
-        return err.code, dict(err.headers.items()), json.loads(err.read())
-
-
-def _post(url: str, payload: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
-    assert url.startswith("http://127.0.0.1:")
-    req = urllib.request.Request(
-        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status, dict(resp.headers.items()), json.loads(resp.read())
-    except urllib.error.HTTPError as err:
-        return err.code, dict(err.headers.items()), json.loads(err.read())
-
-
-def _links(value: str) -> dict[str, str]:
-    out = {}
-    for part in value.split(","):
-        url, _, rel = part.partition(";")
-        out[rel.strip().removeprefix('rel="').rstrip('"')] = url.strip().strip("<>")
-    return out
-
-
 def _login(base: str) -> str:
-    status, _, body = _post(
+    status, _, body = post_json(
         base + "/xrpc/com.atproto.server.createSession",
         {"identifier": DEMO_BSKY_HANDLE, "password": DEMO_BSKY_PASSWORD},
     )
@@ -227,7 +197,7 @@ def test_tag_timeline_pages_to_the_end(net: DemoNetwork, world: World) -> None:
     ids: list[int] = []
     pages = 0
     while url:
-        status, headers, body = _get(url)
+        status, headers, body = get_json(url)
         assert status == 200
         assert headers["Content-Type"] == "application/json; charset=utf-8"
         if not body:
@@ -239,7 +209,7 @@ def test_tag_timeline_pages_to_the_end(net: DemoNetwork, world: World) -> None:
             assert "cleanaireci" in {t["name"] for t in original["tags"]}
             assert 'class="mention hashtag" rel="tag">#<span>' in original["content"]
             ids.append(int(st["id"]))
-        url = _links(headers["Link"]).get("next")
+        url = link_header(headers["Link"]).get("next")
         assert url is not None and url.startswith(base)
     assert pages > 10
     assert ids == sorted(ids, reverse=True) and len(ids) == len(set(ids))
@@ -253,24 +223,24 @@ def test_tag_timeline_pages_to_the_end(net: DemoNetwork, world: World) -> None:
 
 def test_min_id_returns_the_page_just_above(net: DemoNetwork) -> None:
     base = net.mastodon_urls[1]
-    _, _, first = _get(f"{base}/api/v1/timelines/tag/righttobreathe?limit=10")
-    _, _, second = _get(
+    _, _, first = get_json(f"{base}/api/v1/timelines/tag/righttobreathe?limit=10")
+    _, _, second = get_json(
         f"{base}/api/v1/timelines/tag/righttobreathe?limit=10&max_id={first[-1]['id']}"
     )
-    _, _, above = _get(
+    _, _, above = get_json(
         f"{base}/api/v1/timelines/tag/righttobreathe?limit=10&min_id={second[0]['id']}"
     )
     assert [s["id"] for s in above] == [s["id"] for s in first]
 
 
 def test_rate_limit_headers_parse(net: DemoNetwork) -> None:
-    _, headers, _ = _get(net.mastodon_urls[2] + "/api/v1/instance")
+    _, headers, _ = get_json(net.mastodon_urls[2] + "/api/v1/instance")
     low = {k.lower(): v for k, v in headers.items()}
     assert int(low["x-ratelimit-limit"]) >= int(low["x-ratelimit-remaining"]) > 0
     reset = low["x-ratelimit-reset"]
     assert len(reset.split(".")[1]) == 7  # microseconds + Z, as real Mastodon
     assert datetime.fromisoformat(reset.replace("Z", "+00:00")) > datetime.now(UTC)
-    _, headers, _ = _get(
+    _, headers, _ = get_json(
         net.bluesky_url + "/xrpc/app.bsky.actor.getProfile?actor=" + DEMO_BSKY_HANDLE
     )
     assert int(headers["RateLimit-Reset"]) > datetime.now(UTC).timestamp()
@@ -280,24 +250,24 @@ def test_rate_limit_headers_parse(net: DemoNetwork) -> None:
 
 def test_mastodon_endpoints(net: DemoNetwork) -> None:
     base = net.mastodon_urls[0]
-    status, _, info = _get(base + "/.well-known/nodeinfo")
+    status, _, info = get_json(base + "/.well-known/nodeinfo")
     assert status == 200
-    _, _, node = _get(info["links"][0]["href"])
+    _, _, node = get_json(info["links"][0]["href"])
     assert node["software"]["name"] == "mastodon"
-    _, _, v2 = _get(base + "/api/v2/instance")
+    _, _, v2 = get_json(base + "/api/v2/instance")
     assert v2["domain"] == urlsplit(base).netloc and v2["languages"] == ["de"]
-    _, _, page = _get(base + "/api/v1/timelines/tag/cleanaireci?limit=5")
+    _, _, page = get_json(base + "/api/v1/timelines/tag/cleanaireci?limit=5")
     st = page[0]["reblog"] or page[0]
-    _, _, again = _get(f"{base}/api/v1/statuses/{page[0]['id']}")
+    _, _, again = get_json(f"{base}/api/v1/statuses/{page[0]['id']}")
     assert again["uri"] == page[0]["uri"]
     acc_id = page[0]["account"]["id"]
-    _, _, acc = _get(f"{base}/api/v1/accounts/{acc_id}")
+    _, _, acc = get_json(f"{base}/api/v1/accounts/{acc_id}")
     assert acc["id"] == acc_id and acc["uri"].startswith("http://127.0.0.1:")
-    _, _, looked = _get(f"{base}/api/v1/accounts/lookup?acct={st['account']['acct']}")
+    _, _, looked = get_json(f"{base}/api/v1/accounts/lookup?acct={st['account']['acct']}")
     assert looked["uri"] == st["account"]["uri"]
-    status, _, err = _get(f"{base}/api/v1/statuses/1")
+    status, _, err = get_json(f"{base}/api/v1/statuses/1")
     assert status == 404 and err == {"error": "Record not found"}
-    assert _get(base + "/api/v1/timelines/tag/nosuchtag")[2] == []
+    assert get_json(base + "/api/v1/timelines/tag/nosuchtag")[2] == []
 
 
 def test_same_status_uri_on_two_instances(net: DemoNetwork, world: World) -> None:
@@ -308,8 +278,8 @@ def test_same_status_uri_on_two_instances(net: DemoNetwork, world: World) -> Non
     )
     home = world.accounts[post.author].instance or 0
     other = next(i for i in post.copies if i != home)
-    _, _, a = _get(f"{net.mastodon_urls[home]}/api/v1/statuses/{post.copies[home]}")
-    _, _, b = _get(f"{net.mastodon_urls[other]}/api/v1/statuses/{post.copies[other]}")
+    _, _, a = get_json(f"{net.mastodon_urls[home]}/api/v1/statuses/{post.copies[home]}")
+    _, _, b = get_json(f"{net.mastodon_urls[other]}/api/v1/statuses/{post.copies[other]}")
     assert a["uri"] == b["uri"] and a["id"] != b["id"]
     assert "@" not in a["account"]["acct"]
     assert (
@@ -319,7 +289,7 @@ def test_same_status_uri_on_two_instances(net: DemoNetwork, world: World) -> Non
     # in_reply_to_id is the serving instance's own id of the parent
     parent = world.posts[post.reply_to or 0]
     assert b["in_reply_to_id"] == str(parent.copies[other])
-    _, _, pb = _get(f"{net.mastodon_urls[other]}/api/v1/statuses/{b['in_reply_to_id']}")
+    _, _, pb = get_json(f"{net.mastodon_urls[other]}/api/v1/statuses/{b['in_reply_to_id']}")
     assert pb["account"]["id"] == b["in_reply_to_account_id"]
 
 
@@ -327,13 +297,13 @@ def test_search_posts_cursor_paging(net: DemoNetwork, world: World) -> None:
     token = _login(net.bluesky_url)
     auth = {"Authorization": f"Bearer {token}"}
     url = net.bluesky_url + "/xrpc/app.bsky.feed.searchPosts?q=%23cleanairECI&limit=100&sort=latest"
-    status, _, body = _get(url)
+    status, _, body = get_json(url)
     assert status == 401 and body["error"] == "AuthMissing"
     seen: list[str] = []
     cursor = None
     total = None
     while True:
-        status, _, body = _get(url + (f"&cursor={cursor}" if cursor else ""), auth)
+        status, _, body = get_json(url + (f"&cursor={cursor}" if cursor else ""), auth)
         assert status == 200
         total = body["hitsTotal"]
         for view in body["posts"]:
@@ -353,7 +323,7 @@ def test_search_posts_cursor_paging(net: DemoNetwork, world: World) -> None:
     ]
     assert times == sorted(times, reverse=True)
     # keyword search: substring of the text, case-insensitive
-    _, _, kw = _get(
+    _, _, kw = get_json(
         net.bluesky_url + "/xrpc/app.bsky.feed.searchPosts?q=Clean+Air+Initiative", auth
     )
     assert kw["posts"] and all(
@@ -364,22 +334,22 @@ def test_search_posts_cursor_paging(net: DemoNetwork, world: World) -> None:
 def test_get_profiles_batches(net: DemoNetwork, world: World) -> None:
     dids = [str(a.did) for a in world.accounts if a.platform == "bluesky"][:26]
     q = "&".join(f"actors={d}" for d in dids[:25])
-    status, _, body = _get(net.bluesky_url + "/xrpc/app.bsky.actor.getProfiles?" + q)
+    status, _, body = get_json(net.bluesky_url + "/xrpc/app.bsky.actor.getProfiles?" + q)
     assert status == 200 and [p["did"] for p in body["profiles"]] == dids[:25]
     assert all("followersCount" in p and "description" in p for p in body["profiles"])
-    status, _, body = _get(
+    status, _, body = get_json(
         net.bluesky_url + "/xrpc/app.bsky.actor.getProfiles?" + q + f"&actors={dids[25]}"
     )
     assert status == 400 and body["error"] == "InvalidRequest"
     labelled = next(a for a in world.accounts if "!no-unauthenticated" in a.labels)
-    _, _, prof = _get(net.bluesky_url + f"/xrpc/app.bsky.actor.getProfile?actor={labelled.did}")
+    _, _, prof = get_json(net.bluesky_url + f"/xrpc/app.bsky.actor.getProfile?actor={labelled.did}")
     label = prof["labels"][0]
     assert label["val"] == "!no-unauthenticated" and label["src"] == labelled.did
     assert label["uri"] == f"at://{labelled.did}/app.bsky.actor.profile/self"
 
 
 def test_create_session_rejects_wrong_password(net: DemoNetwork) -> None:
-    status, headers, body = _post(
+    status, headers, body = post_json(
         net.bluesky_url + "/xrpc/com.atproto.server.createSession",
         {"identifier": DEMO_BSKY_HANDLE, "password": "wrong"},
     )
@@ -420,9 +390,9 @@ def test_faults_and_stats(net: DemoNetwork) -> None:
     base = net.mastodon_urls[2]
     before = net.stats()[base]
     net.faults(base, status=503, count=2)
-    assert _get(base + "/api/v1/instance")[0] == 503
-    assert _get(base + "/api/v1/instance")[0] == 503
-    assert _get(base + "/api/v1/instance")[0] == 200
+    assert get_json(base + "/api/v1/instance")[0] == 503
+    assert get_json(base + "/api/v1/instance")[0] == 503
+    assert get_json(base + "/api/v1/instance")[0] == 200
     net.faults(base, bad_body=1)
     with urllib.request.urlopen(base + "/api/v1/instance", timeout=30) as resp:
         with pytest.raises(json.JSONDecodeError):
@@ -436,7 +406,7 @@ def test_faults_and_stats(net: DemoNetwork) -> None:
 
 def test_rate_limit_429_after_budget(small_net: DemoNetwork) -> None:
     base = small_net.mastodon_urls[0]
-    codes = [_get(base + "/api/v1/instance") for _ in range(16)]
+    codes = [get_json(base + "/api/v1/instance") for _ in range(16)]
     assert [c[0] for c in codes[:15]] == [200] * 15
     status, headers, body = codes[15]
     assert status == 429 and body == {"error": "Too many requests"}
@@ -447,21 +417,21 @@ def test_rate_limit_429_after_budget(small_net: DemoNetwork) -> None:
     )
     assert small_net.stats()[base]["rate_limited"] == 1
     # instances are independent: another one still answers
-    assert _get(small_net.mastodon_urls[1] + "/api/v1/instance")[0] == 200
+    assert get_json(small_net.mastodon_urls[1] + "/api/v1/instance")[0] == 200
 
 
 def test_advance_releases_newer_posts(small_net: DemoNetwork) -> None:
     base = small_net.mastodon_urls[1]
-    _, _, top = _get(f"{base}/api/v1/timelines/tag/cleanaireci?limit=1")
-    _, _, newer = _get(f"{base}/api/v1/timelines/tag/cleanaireci?min_id={top[0]['id']}")
+    _, _, top = get_json(f"{base}/api/v1/timelines/tag/cleanaireci?limit=1")
+    _, _, newer = get_json(f"{base}/api/v1/timelines/tag/cleanaireci?min_id={top[0]['id']}")
     assert newer == []
     token = _login(small_net.bluesky_url)
     q = small_net.bluesky_url + "/xrpc/app.bsky.feed.searchPosts?q=%23cleanaireci&limit=1"
-    before = _get(q, {"Authorization": f"Bearer {token}"})[2]["hitsTotal"]
+    before = get_json(q, {"Authorization": f"Bearer {token}"})[2]["hitsTotal"]
     assert small_net.advance() > 0
-    _, _, newer = _get(f"{base}/api/v1/timelines/tag/cleanaireci?min_id={top[0]['id']}&limit=5")
+    _, _, newer = get_json(f"{base}/api/v1/timelines/tag/cleanaireci?min_id={top[0]['id']}&limit=5")
     assert newer and int(newer[-1]["id"]) > int(top[0]["id"])
-    assert _get(q, {"Authorization": f"Bearer {token}"})[2]["hitsTotal"] > before
+    assert get_json(q, {"Authorization": f"Bearer {token}"})[2]["hitsTotal"] > before
 
 
 def test_demo_campaign_file_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -520,7 +490,7 @@ def test_shapes_match_recorded_responses(net: DemoNetwork) -> None:
         if r["body"]["string"].startswith("[{")
     )
     real = json.loads(resp["body"]["string"])[0]
-    _, headers, ours = _get(net.mastodon_urls[0] + "/api/v1/timelines/tag/cleanaireci?limit=40")
+    _, headers, ours = get_json(net.mastodon_urls[0] + "/api/v1/timelines/tag/cleanaireci?limit=40")
     viewer = {"favourited", "reblogged", "muted", "bookmarked", "pinned", "tagged_collections"}
     local = next(s for s in ours if s["reblog"] is None and "@" not in s["account"]["acct"])
     assert set(real) - viewer - set(local) == set()
@@ -539,12 +509,12 @@ def test_shapes_match_recorded_responses(net: DemoNetwork) -> None:
     prof_resp = _recorded("bluesky/bsky-social-2025/a_profile.yml", "http_interactions")[0]
     real_prof = json.loads(prof_resp["body"]["string"])["profiles"][0]
     token = _login(net.bluesky_url)
-    _, _, found = _get(
+    _, _, found = get_json(
         net.bluesky_url + "/xrpc/app.bsky.feed.searchPosts?q=%23cleanaireci&limit=1",
         {"Authorization": f"Bearer {token}"},
     )
     author_did = found["posts"][0]["author"]["did"]
-    _, _, prof = _get(net.bluesky_url + f"/xrpc/app.bsky.actor.getProfile?actor={author_did}")
+    _, _, prof = get_json(net.bluesky_url + f"/xrpc/app.bsky.actor.getProfile?actor={author_did}")
     optional = {"viewer", "pinnedPost", "displayName"}
     assert set(real_prof) - optional - set(prof) == set()
     post_resp = _recorded("bluesky/bsky-social-2025/f_getposts.yml", "http_interactions")[0]
@@ -561,7 +531,7 @@ def test_servers_report_the_ports_they_bound() -> None:
         assert len(urls) == len(servers.world.instances) + 1
         assert all(ports) and len(set(ports)) == len(ports)
         assert ports == [s.server_address[1] for s in servers.servers]
-        status, headers, body = _get(state["mastodon"][0] + "/api/v1/instance")
+        status, headers, body = get_json(state["mastodon"][0] + "/api/v1/instance")
         assert status == 200 and body["uri"] == urlsplit(state["mastodon"][0]).netloc
         assert "Date" in headers and "x-ratelimit-limit" in headers
     finally:

@@ -1,11 +1,15 @@
-"""Name loopback test servers in ``SCOUT_ALLOWED_HOSTS`` (the address policy refuses
-loopback and private hosts that it does not name)."""
+"""Loopback test servers: name them in ``SCOUT_ALLOWED_HOSTS`` (the address policy
+refuses loopback and private hosts that it does not name), and talk JSON to them."""
 
 from __future__ import annotations
 
+import json
 import os
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.core.net import ALLOWED_HOSTS_ENV
@@ -35,3 +39,33 @@ def allowed_hosts(*urls: str) -> Iterator[str]:
             os.environ.pop(ALLOWED_HOSTS_ENV, None)
         else:
             os.environ[ALLOWED_HOSTS_ENV] = before
+
+
+def _json_call(req: urllib.request.Request) -> tuple[int, dict[str, str], Any]:
+    assert req.full_url.startswith("http://127.0.0.1:"), req.full_url  # loopback only
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, dict(resp.headers.items()), json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers.items()), json.loads(err.read())
+
+
+def get_json(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], Any]:
+    """``(status, headers, body)`` of a GET to a loopback server (errors included)."""
+    return _json_call(urllib.request.Request(url, headers=headers or {}))
+
+
+def post_json(url: str, payload: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+    """``(status, headers, body)`` of a JSON POST to a loopback server."""
+    data = json.dumps(payload).encode()
+    headers = {"Content-Type": "application/json"}
+    return _json_call(urllib.request.Request(url, data=data, headers=headers))
+
+
+def link_header(value: str) -> dict[str, str]:
+    """``rel`` -> URL of an HTTP ``Link`` header (Mastodon's paging links)."""
+    out = {}
+    for part in value.split(","):
+        url, _, rel = part.partition(";")
+        out[rel.strip().removeprefix('rel="').rstrip('"')] = url.strip().strip("<>")
+    return out
