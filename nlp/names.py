@@ -2,11 +2,13 @@
 Müller", "Łukasz", "J.R. Parker") is evidence of a person's account.
 
 The given names are ``data/lexicons/given_names.tsv`` (:mod:`nlp.build_given_names`:
-Faker's lists for the member states' locales, words and place names left out). A name
-counts when, after an honorific, its first word is a given name (or the name is one to
-three initials and a surname), it has at most :data:`MAX_WORDS` words, no digits, joins
-no two names ("Tom & Biba", "Laurie and Carolyn") and names no place after its second
-word ("Aria Pulita Ora Roma"); the ``scout_roles`` component also requires that no
+Faker's lists for the member states' locales, words and place names left out). With
+Mastodon's custom emoji, pronouns ("(she/her)") and whatever follows a separator ("|",
+" - ", " · ") set aside, a name counts when, after an honorific, its first word is a
+given name or two joined by a hyphen ("Jean-Pierre"), or the name is one to three
+initials and a surname; it has at most :data:`MAX_WORDS` words and no digits, joins no
+two names ("Tom & Biba", "Laurie and Carolyn") and names no place after its second word
+("Aria Pulita Ora Roma"). The ``scout_roles`` component also requires that no
 organisation word was found in the name ("Konrad-Adenauer-Stiftung", "Martin Lyons
 Studios Ltd").
 """
@@ -28,8 +30,19 @@ HONORIFICS: frozenset[str] = frozenset(
 # Words that join two names: the account of a couple, a duo or a shop ("Tom and Biba").
 JOINERS: frozenset[str] = frozenset("and und et og och en y e és ja ir un in i a".split())
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+# What a display name carries besides the name: Mastodon's custom emoji (":eu_flag:"),
+# pronouns in brackets ("(she/her)", "[sie/ihr]"), and whatever follows a separator
+# ("Jane Doe | climate", "Jan Smit · Utrecht", "Eva Berg - MEP").
+_SHORTCODE = re.compile(r":[\w+-]+:")
+_PRONOUNS = re.compile(r"\([^)]*/[^)]*\)|\[[^\]]*/[^\]]*\]")
+_SEPARATOR = re.compile(r"\s[|·•–—/-]\s|\s?\|")
 # One to three initials, then a surname: "J. Cole", "J.R. Parker", "S.M.Richardson".
 _INITIALS = re.compile(r"^(?:[^\W\d_]\.\s*){1,3}[^\W\d_][^\W\d_'’-]*(?:['’-][^\W\d_]+)*$")
+
+
+def _double_name(word: str, names: frozenset[str]) -> bool:
+    parts = word.split("-")
+    return len(parts) == 2 and all(p in names for p in parts)
 
 
 @lru_cache(maxsize=1)
@@ -52,7 +65,10 @@ def personal_name(
     'J. R.'``) and the name's word count; None when it does not read as one, or when
     a word after the second is one of ``places`` (an office or a group of that town:
     "Aria Pulita Ora Roma"; the second may be a surname: "Maria Porto")."""
-    if not name or any(ch.isdigit() for ch in name) or "&" in name or "+" in name:
+    if "&" in name or "+" in name:  # two people, or a business ("Beratung & Recht")
+        return None
+    name = _SEPARATOR.split(_PRONOUNS.sub(" ", _SHORTCODE.sub(" ", name)), maxsplit=1)[0]
+    if not name or any(ch.isdigit() for ch in name):
         return None
     words = all_words = _WORD.findall(name)
     while words and words[0].lower().replace("'", "") in HONORIFICS:
@@ -63,7 +79,8 @@ def personal_name(
         return None
     if any(w.lower() in places for w in words[2:]):  # "Maria Porto" is a surname
         return None
-    if words[0].lower() in names:
+    first = words[0].lower()
+    if first in names or _double_name(first, names):  # "Jean-Pierre", "Hanna-Maria"
         return f"given name '{words[0]}'", len(words)
     surname = words[-1]
     if (

@@ -28,6 +28,15 @@ HUMANIZR = SHARED_DIR / "data" / "labels" / "humanizr_dev.csv"
         ("J. Cole", "initials 'J.'"),
         ("S.M.Richardson", "initials 'S. M.'"),
         ("M. Dupont", "initials 'M.'"),
+        # what Mastodon and Bluesky display names carry besides the name
+        (":verified: Jane Doe", "given name 'Jane'"),
+        ("Dr. Jane Mary Doe-Smith (she/her)", "given name 'Jane'"),
+        ("Jane Doe | Climate Justice Now", "given name 'Jane'"),
+        ("Eva Berg - MEP", "given name 'Eva'"),
+        ("Jan Smit · Utrecht", "given name 'Jan'"),
+        ("Γιάννης Αντωνίου 🌱 :eu_flag:", "given name 'Γιάννης'"),
+        ("Jean-Pierre Dupont", "given name 'Jean-Pierre'"),
+        ("Hanna-Maria Müller-Lüdenscheidt", "given name 'Hanna-Maria'"),
     ],
 )
 def test_names_of_one_person(name: str, cue: str) -> None:
@@ -40,7 +49,8 @@ def test_names_of_one_person(name: str, cue: str) -> None:
     [
         "Tom and Biba",  # two people
         "Laurie & Carolyn",
-        "Konrad-Adenauer-Stiftung",
+        "Konrad-Adenauer-Stiftung",  # a name, but joined to more than one other word
+        "Friedrich-Ebert Haus",
         "Martin Lyons Photographer Penrhyn Studios",  # too many words
         "Yoga Day 2013",  # digits
         "Council for Global Immigration",  # a word, not a name
