@@ -38,8 +38,8 @@ MIN_LETTERS = 3
 # Words of EU languages that a locale's list also holds as a given name, and that
 # begin the names of organisations, shops and events more often than a person's name
 # ("Nova Scotia Power", "Made in Europe", "Gala Bingo", "Royal Mail", "Sol y Luz",
-# "Aria Pulita", "Ville de Lille"; written for this project). Names that are words but mostly a person's first name
-# (Mark, Frank, Grace, Rosa, Claude) stay.
+# "Aria Pulita", "Ville de Lille"; written for this project). Names that are words but
+# mostly a person's first name (Mark, Frank, Grace, Rosa, Claude) stay.
 AMBIGUOUS: frozenset[str] = frozenset(
     """nova mar juris pace fortuna amor sol luz paz fe cruz salud esperanza estrella
     hope joy faith honey summer autumn dawn sky river rain storm star angel king prince
@@ -67,12 +67,7 @@ def faker_names() -> dict[str, set[str]]:
     for locale in LOCALES:
         provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
         for attr in NAME_LISTS:
-            names = provider.__dict__.get(attr)
-            if names is None:
-                for base in provider.__mro__[1:]:
-                    if attr in base.__dict__:
-                        names = base.__dict__[attr]
-                        break
+            names = getattr(provider, attr, None)  # a class attribute (or a property)
             if not isinstance(names, (tuple, list, dict)):
                 continue
             for name in names:
