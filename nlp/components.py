@@ -80,8 +80,8 @@ PERSON_ROLE_THRESHOLD = 1.0
 # of the full classifier (docs/EVALUATION.md): org vs person 0.900 without it, 0.915 /
 # 0.919 / 0.920 / 0.917 at 1.0 / 1.5 / 2.0 / 3.0 (half that for a given name alone);
 # role accuracy 0.945 -> 0.950, the register's self-employed persons found 9 -> 17 of 48.
-# Given names of all Faker locales (Turkish, Icelandic, Indonesian, ...) scored 0.923
-# but bring words ("forum", "visa", "yoga", "peace") as names: member states' only.
+# The other Faker locales' names (Turkish, Indian, Indonesian, ...) count only where they
+# are not common words ("forum", "visa", "yeni"): nlp/build_given_names.py.
 PERSONAL_NAME_WEIGHT = 2.0
 GIVEN_NAME_ONLY_WEIGHT = 1.0
 VOICE_CAP = 3  # at most this many distinct first-person cues count

@@ -293,7 +293,8 @@ association errors), and the English business words consulting, analytics, cloth
 apparel, studios, productions, motors, lounge, café and "ministries" (religious), added
 after reading humanizr errors (org vs person 0.923 -> 0.926 with them). Personal names
 (data/lexicons/given_names.tsv, from Faker's lists, not from these rows) count for a
-person; their weight was chosen on these folds. Training rows: {summary}.
+person; their weight, and the common-word threshold for names of non-member-state
+locales, were chosen on these folds. Training rows: {summary}.
 """
 
 

@@ -2,7 +2,8 @@
 Müller", "Łukasz", "J.R. Parker") is evidence of a person's account.
 
 The given names are ``data/lexicons/given_names.tsv`` (:mod:`nlp.build_given_names`:
-Faker's lists for the member states' locales, words and place names left out). With
+Faker's lists for the member states' locales, and for its other locales the names that
+are not common words; words and place names left out). With
 Mastodon's custom emoji, pronouns ("(she/her)") and whatever follows a separator ("|",
 " - ", " · ") set aside, a name counts when, after an honorific, its first word is a
 given name or two joined by a hyphen ("Jean-Pierre"), or the name is one to three

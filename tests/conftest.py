@@ -6,7 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.fixtures import FIXTURES_DIR, SHARED_DIR, require
+# the helpers' asserts explain their failures as the tests' own do (and a test module
+# may import a helper module before pytest loads it as a plugin)
+pytest.register_assert_rewrite("tests.support")
+
+from tests.support.fixtures import FIXTURES_DIR, SHARED_DIR, require  # noqa: E402
 
 
 @pytest.fixture(scope="session")

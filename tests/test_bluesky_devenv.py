@@ -13,53 +13,35 @@ Needs ``tests/servers/atproto/setup.sh`` once; skips without it (fails when
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import stat
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import duckdb
 import httpx
 import pytest
 
-from tests.support.fixtures import ROOT as ROOT_DIR
-
-if TYPE_CHECKING:
-    from tests.support.atproto import AtprotoNetwork
+from tests.support import atproto as at
+from tests.support.atproto import AtprotoNetwork, DevAccount
+from tests.support.db import rows as query
 
 # the session fixture ``atproto_network``; tests/conftest.py may load the same plugin
 pytest_plugins = ["tests.support.atproto"]
 pytestmark = pytest.mark.slow
 
-REPO = ROOT_DIR
 TAG = "cleanairtest"  # lower case: the dev-env AppView search is a case-sensitive substring match
-PASSWORD = "correct-horse-battery-staple"
 APP_PASSWORD_NAME = "eci-scout"
 INDEX_TIMEOUT = 30.0  # seconds for the AppView to index what the PDS wrote (~1 s seen)
 CRAWL_TIMEOUT = 240.0
 
 
 @dataclass
-class Account:
-    handle: str
-    did: str
-    jwt: str
-
-    @property
-    def account_id(self) -> str:
-        return f"bluesky:{self.did}"
-
-
-@dataclass
 class Post:
-    author: Account
+    author: DevAccount
     uri: str
     cid: str
     text: str
@@ -73,58 +55,15 @@ class Post:
 class World:
     network: AtprotoNetwork
     pds: httpx.Client
-    accounts: dict[str, Account] = field(default_factory=dict)
+    accounts: dict[str, DevAccount] = field(default_factory=dict)
     posts: dict[str, Post] = field(default_factory=dict)
     scout_password: str = ""
 
 
 # --- writing through the PDS (plain XRPC, as any client does) ---------------------------
-def _xrpc(client: httpx.Client, method: str, nsid: str, jwt: str | None = None, **kw: Any) -> Any:
-    headers = {"Authorization": f"Bearer {jwt}"} if jwt else {}
-    response = client.request(method, f"/xrpc/{nsid}", headers=headers, **kw)
-    if response.status_code != 200:
-        raise AssertionError(f"{nsid}: HTTP {response.status_code} {response.text[:300]}")
-    return response.json() if response.content else None
-
-
-def create_account(world: World, name: str) -> Account:
-    handle = f"{name}.test"
-    body = _xrpc(
-        world.pds,
-        "POST",
-        "com.atproto.server.createAccount",
-        json={"handle": handle, "email": f"{name}@example.org", "password": PASSWORD},
-    )
-    account = Account(handle=body["handle"], did=body["did"], jwt=body["accessJwt"])
-    world.accounts[name] = account
+def create_account(world: World, name: str) -> DevAccount:
+    account = world.accounts[name] = at.create_account(world.pds, name)
     return account
-
-
-def put_profile(
-    world: World, account: Account, display_name: str, description: str, self_labels: list[str]
-) -> None:
-    record: dict[str, Any] = {
-        "$type": "app.bsky.actor.profile",
-        "displayName": display_name,
-        "description": description,
-    }
-    if self_labels:
-        record["labels"] = {
-            "$type": "com.atproto.label.defs#selfLabels",
-            "values": [{"val": v} for v in self_labels],
-        }
-    _xrpc(
-        world.pds,
-        "POST",
-        "com.atproto.repo.putRecord",
-        account.jwt,
-        json={
-            "repo": account.did,
-            "collection": "app.bsky.actor.profile",
-            "rkey": "self",
-            "record": record,
-        },
-    )
 
 
 def byte_range(text: str, piece: str, nth: int = 0) -> dict[str, int]:
@@ -163,7 +102,7 @@ def create_post(
     record: dict[str, Any] = {
         "$type": "app.bsky.feed.post",
         "text": text,
-        "createdAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "createdAt": at.now_iso(),
         "langs": langs,
         "facets": facets(text, world, *pieces),
     }
@@ -175,7 +114,7 @@ def create_post(
             "$type": "app.bsky.embed.record",
             "record": {"uri": quote.uri, "cid": quote.cid},
         }
-    body = _xrpc(
+    body = at.xrpc(
         world.pds,
         "POST",
         "com.atproto.repo.createRecord",
@@ -197,7 +136,7 @@ def wait_until_indexed(world: World, post_keys: list[str]) -> None:
     deadline = time.monotonic() + INDEX_TIMEOUT
     seen: set[str] = set()
     while time.monotonic() < deadline:
-        body = _xrpc(
+        body = at.xrpc(
             world.pds,
             "GET",
             "app.bsky.feed.searchPosts",
@@ -205,7 +144,7 @@ def wait_until_indexed(world: World, post_keys: list[str]) -> None:
             params={"q": f"#{TAG}", "limit": 100},
         )
         seen = {p["uri"] for p in body["posts"]}
-        profiles = _xrpc(
+        profiles = at.xrpc(
             world.pds,
             "GET",
             "app.bsky.actor.getProfiles",
@@ -246,32 +185,7 @@ def write_campaign(path: Path, service: str) -> Path:
 
 
 def scout(world: World, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "SCOUT_BLUESKY_HANDLE": world.accounts["scout"].handle,
-        "SCOUT_BLUESKY_APP_PASSWORD": world.scout_password,
-    }
-    out = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=CRAWL_TIMEOUT,
-        check=False,
-    )
-    assert out.returncode == 0, (
-        f"scout {' '.join(args)} exited {out.returncode}:\n{out.stderr[-3000:]}"
-    )
-    return out
-
-
-def query(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
+    return at.scout_as(world.accounts["scout"], world.scout_password, *args, timeout=CRAWL_TIMEOUT)
 
 
 def last_run(db: Path) -> dict[str, Any]:
@@ -320,19 +234,21 @@ def world(atproto_network: AtprotoNetwork) -> Iterator[World]:
             create_account(w, name)
         a = w.accounts
         # the crawler logs in with an app password, as the README tells users to
-        w.scout_password = _xrpc(
+        w.scout_password = at.xrpc(
             pds,
             "POST",
             "com.atproto.server.createAppPassword",
             a["scout"].jwt,
             json={"name": APP_PASSWORD_NAME},
         )["password"]
-        put_profile(w, a["scout"], "Scout", "campaign research account", [])
-        put_profile(w, a["alice"], "Alicja Kowalska", "Aktywistka z Łodzi. Czyste powietrze 🇵🇱", [])
-        put_profile(w, a["bob"], "Βασίλης Παπαδόπουλος", "Καθαρός αέρας, Αθήνα", [])
-        put_profile(w, a["carol"], "Carol 🌍", "Brussels, climate and air quality", [])
-        put_profile(w, a["dave"], "Dave", "air quality nerd", ["!no-unauthenticated"])
-        put_profile(w, a["erin"], "Erin", "Please do not collect me #nobot", [])
+        at.put_profile(w.pds, a["scout"], "Scout", "campaign research account")
+        at.put_profile(
+            w.pds, a["alice"], "Alicja Kowalska", "Aktywistka z Łodzi. Czyste powietrze 🇵🇱"
+        )
+        at.put_profile(w.pds, a["bob"], "Βασίλης Παπαδόπουλος", "Καθαρός αέρας, Αθήνα")
+        at.put_profile(w.pds, a["carol"], "Carol 🌍", "Brussels, climate and air quality")
+        at.put_profile(w.pds, a["dave"], "Dave", "air quality nerd", ("!no-unauthenticated",))
+        at.put_profile(w.pds, a["erin"], "Erin", "Please do not collect me #nobot")
 
         t1 = "Łódź 🇵🇱 #cleanairtest: oddychamy smogiem, @bob.test pomóż! #EUGreenDeal"
         alice1 = create_post(
@@ -455,7 +371,7 @@ def test_mentions_replies_and_quotes(world: World, crawled: Path) -> None:
 def test_opted_out_accounts_leave_no_trace(world: World, crawled: Path) -> None:
     a = world.accounts
     # the AppView does show both accounts and their opt-outs: the crawler is what drops them
-    profiles = _xrpc(
+    profiles = at.xrpc(
         world.pds,
         "GET",
         "app.bsky.actor.getProfiles",

@@ -15,16 +15,12 @@ follows and a starter pack created through the real PDS, collected by ``scout cr
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import duckdb
 import httpx
 import pytest
 from atproto import models
@@ -40,7 +36,8 @@ from crawler.core.items import CursorItem
 from crawler.core.text import clean_name, remove_zero_width
 from crawler.db.store import Store
 from pipelines.chain import PipelineChain
-from tests.support.fixtures import FIXTURES_DIR, ROOT, json_bodies, require
+from tests.support.db import rows as query
+from tests.support.fixtures import FIXTURES_DIR, json_bodies, require
 from tests.support.xrpc_fake import FakeAppView, Graph, Pack
 
 if TYPE_CHECKING:
@@ -491,29 +488,9 @@ def dev_world(
 
 
 def dev_scout(w: DevWorld, *args: str) -> None:
-    env = {
-        **os.environ,
-        "SCOUT_BLUESKY_HANDLE": w.accounts["fwscout"].handle,
-        "SCOUT_BLUESKY_APP_PASSWORD": w.app_password,
-    }
-    out = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=CRAWL_TIMEOUT,
-        check=False,
-    )
-    assert out.returncode == 0, f"scout {' '.join(args)}: {out.returncode}\n{out.stderr[-3000:]}"
+    from tests.support import atproto as at
 
-
-def dev_query(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
+    at.scout_as(w.accounts["fwscout"], w.app_password, *args, timeout=CRAWL_TIMEOUT)
 
 
 @pytest.mark.slow
@@ -540,18 +517,18 @@ starter_packs = ["https://bsky.app/starter-pack/{a["fworg"].handle}/{rkey}"]
     dev_scout(w, "crawl", str(campaign), "--db", str(db))
 
     org, partner = a["fworg"].account_id, a["fwpartner"].account_id
-    edges = set(dev_query(db, "SELECT src_account_id, dst_account_id FROM follows"))
+    edges = set(query(db, "SELECT src_account_id, dst_account_id FROM follows"))
     fans = w.ids("fwfan1", "fwfan2", "fwfan3", "fwfan4", "fwfan5")
     assert edges == (
         {(f, org) for f in fans | {partner}}
         | {(org, partner), (org, a["fwfan1"].account_id)}
         | {(a["fwfan2"].account_id, partner), (org, partner)}
     )
-    stored = {r[0] for r in dev_query(db, "SELECT account_id FROM accounts")}
+    stored = {r[0] for r in query(db, "SELECT account_id FROM accounts")}
     assert stored == fans | {org, partner}  # the two opted-out accounts are not stored
     lists = {
         r[0]: r[1:]
-        for r in dev_query(db, "SELECT list_id, account_id, kind, status, items FROM seed_lists")
+        for r in query(db, "SELECT list_id, account_id, kind, status, items FROM seed_lists")
     }
     assert lists[f"{org}#followers"] == (org, "followers", "complete", 8)
     assert lists[f"{org}#following"] == (org, "following", "complete", 2)
@@ -559,7 +536,7 @@ starter_packs = ["https://bsky.app/starter-pack/{a["fworg"].handle}/{rkey}"]
     assert lists[w.pack_uri] == (org, "starter_pack", "complete", 5)
     shy = a["fwshy"].account_id
     assert lists[f"{shy}#followers"][2] == "not_found"
-    members = {r[0] for r in dev_query(db, "SELECT account_id FROM list_members")}
+    members = {r[0] for r in query(db, "SELECT account_id FROM list_members")}
     assert members == w.ids("fworg", "fwfan3", "fwfan4", "fwpartner")
 
     # fan 5 unfollows: the next run marks that edge gone, and only that one
@@ -570,13 +547,9 @@ starter_packs = ["https://bsky.app/starter-pack/{a["fworg"].handle}/{rkey}"]
         lambda: a["fwfan5"].did not in _indexed_followers(w, "fworg"), INDEX_TIMEOUT, "unfollow"
     )
     dev_scout(w, "crawl", str(campaign), "--db", str(db))
-    gone = dev_query(
-        db, "SELECT src_account_id, dst_account_id FROM follows WHERE gone_at IS NOT NULL"
-    )
+    gone = query(db, "SELECT src_account_id, dst_account_id FROM follows WHERE gone_at IS NOT NULL")
     assert gone == [(a["fwfan5"].account_id, org)]
-    assert dev_query(db, "SELECT count(*) FROM follows WHERE gone_at IS NULL") == [
-        (len(edges) - 1,)
-    ]
+    assert query(db, "SELECT count(*) FROM follows WHERE gone_at IS NULL") == [(len(edges) - 1,)]
 
 
 def test_walk_keeps_the_rate_limit_reserve(app: FakeAppView, tmp_path: Path) -> None:

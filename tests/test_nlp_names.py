@@ -83,10 +83,16 @@ def test_given_names_leave_out_places_languages_and_lexicon_words() -> None:
     # country, language and place names; lexicon words; common words some list holds
     assert not {"france", "german", "danish", "asia", "council", "union", "media"} & names
     assert not {"royal", "young", "green", "liberty", "ville", "aria"} & names
+    # names only the other locales list count where they are not common words of an EU
+    # language or of those locales' languages (Turkish "yeni", Indonesian "dunia")
+    assert {"mehmet", "priya", "yuvraj", "olly", "fatima", "muhammad"} <= names
+    assert not {"yeni", "dünya", "dunia", "cinta", "hayat", "özel"} & names
+    assert not {"forum", "visa", "peace", "yoga", "server", "canal"} & names
 
 
 def test_given_names_file_is_the_builders_output(tmp_path: Path) -> None:
     pytest.importorskip("faker", reason="faker (a dev dependency) builds given_names.tsv")
+    pytest.importorskip("wordfreq", reason="wordfreq (a dev dependency) builds it too")
     from nlp.build_given_names import write
     from nlp.lexicon import LEXICON_DIR
 

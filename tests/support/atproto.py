@@ -24,6 +24,7 @@ import signal
 import socket
 import string
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -34,7 +35,9 @@ from typing import Any
 
 import pytest
 
+from tests.support.fixtures import ROOT
 from tests.support.net import allowed_hosts
+from tests.support.reaper import Reaper
 
 REPO = Path(__file__).resolve().parents[2]
 SERVERS_DIR = REPO / "tests" / "servers" / "atproto"
@@ -125,6 +128,9 @@ class _Servers:
         self.as_postgres: list[str] = (
             ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         )
+        # if this test process is killed before stop(), the servers die with it
+        self.reaper = Reaper()
+        self.reaper.rmtree(self.base)
 
     def _pg(self, *args: str, timeout: float = 60) -> None:
         out = subprocess.run(
@@ -173,6 +179,8 @@ class _Servers:
             timeout=90,
         )
         self.pg_started = True
+        stop = [str(self.pg_bin / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]
+        self.reaper.run([*self.as_postgres, *stop])
         return port
 
     def start_redis(self) -> int:
@@ -197,6 +205,7 @@ class _Servers:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        self.reaper.kill_pid(self.redis.pid)
         _wait_port(port, self.redis, 20, "redis-server")
         return port
 
@@ -248,6 +257,7 @@ class _Servers:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        self.reaper.kill_group(self.node.pid)
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
             for line in log.read_text(errors="replace").splitlines():
@@ -301,6 +311,7 @@ class _Servers:
                 )
             self.pg_started = False
         shutil.rmtree(self.base, ignore_errors=True)
+        self.reaper.release()
 
 
 @pytest.fixture(scope="session")
@@ -352,6 +363,31 @@ def xrpc(client: Any, method: str, nsid: str, jwt: str | None = None, **kw: Any)
     if response.status_code != 200:
         raise AssertionError(f"{nsid}: HTTP {response.status_code} {response.text[:300]}")
     return response.json() if response.content else None
+
+
+def scout_as(
+    account: DevAccount, app_password: str, *args: str, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
+    """``scout ARGS`` as a user runs it, logged in to Bluesky as ``account`` with an app
+    password (the README's environment variables); a non-zero exit fails the test."""
+    env = {
+        **os.environ,
+        "SCOUT_BLUESKY_HANDLE": account.handle,
+        "SCOUT_BLUESKY_APP_PASSWORD": app_password,
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert out.returncode == 0, (
+        f"scout {' '.join(args)} exited {out.returncode}:\n{out.stderr[-3000:]}"
+    )
+    return out
 
 
 def now_iso() -> str:

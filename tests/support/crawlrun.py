@@ -12,10 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from scout_demo.network import DemoNetwork
 from scout_demo.world import DEMO_BSKY_HANDLE, DEMO_BSKY_PASSWORD
+from tests.support.db import rows as rows  # tests import it from here too
 from tests.support.fixtures import ROOT
 
 TIMELINE = "/api/v1/timelines/tag/:tag"
@@ -49,11 +48,6 @@ def run_crawl_cli(
         timeout=timeout,
         check=False,
     )
-
-
-def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def last_run(db: Path) -> tuple[str, dict[str, Any]]:

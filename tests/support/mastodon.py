@@ -10,9 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.db import rows as rows  # tests import it from here too
+from tests.support.fixtures import ROOT
 
 _RUNNER = """
 import json, sys
@@ -68,11 +67,6 @@ def write_campaign(path: Path, instances: list[str], *, discover: bool, **extra:
         lines += ["[privacy]", f"respect_opt_outs = {str(extra['respect_opt_outs']).lower()}"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
-
-
-def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 # api: 20 requests per 3 s; paging: 8 per 5 s, so both budgets bind

@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from tests.support.net import allowed_hosts
+from tests.support.reaper import Reaper
 
 _ACCESS = re.compile(r'"(?P<method>[A-Z]+) (?P<target>\S+) HTTP/[\d.]+" (?P<status>\d{3})')
 
@@ -106,6 +107,8 @@ def mastodon_mock(
         stderr=subprocess.STDOUT,
         env={**os.environ, "NO_PROXY": "127.0.0.1", "PYTHONUNBUFFERED": "1"},
     )
+    reaper = Reaper()  # if this test process is killed, the server dies with it
+    reaper.kill_pid(proc.pid)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -125,4 +128,5 @@ def mastodon_mock(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+        reaper.release()
         log.close()
