@@ -17,6 +17,7 @@ After it: ``doc._.scout_matches`` (:class:`RoleMatch` list), ``doc._.scout_evide
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -84,6 +85,12 @@ PERSON_ROLE_THRESHOLD = 1.0
 # are not common words ("forum", "visa", "yeni"): nlp/build_given_names.py.
 PERSONAL_NAME_WEIGHT = 2.0
 GIVEN_NAME_ONLY_WEIGHT = 1.0
+# A text emoticon in the bio (":)", ";-D", "<3", "xoxo"; not emoji, which organisations
+# use as much as people) is a person's habit: 31 of humanizr's 514 persons' bios have
+# one, 2 of its 502 organisations'. Cross-validated: org vs person 0.928 -> 0.929 (one
+# row; the cue was chosen after reading those counts, so that is an optimistic estimate).
+EMOTICON_WEIGHT = 1.0
+EMOTICON = re.compile(r"(?<![\w/])(?:[:;=]-?[)D(pP]|<3|xoxo|\^\^)(?![\w/])", re.IGNORECASE)
 VOICE_CAP = 3  # at most this many distinct first-person cues count
 AFFIX_CACHE_WORDS = 100_000  # words whose compound parts are kept (then forgotten)
 
@@ -401,7 +408,7 @@ class RoleComponent:
                     )
                 )
         named = self.name_evidence(doc, matches)
-        return out + ([named] if named else [])
+        return out + [ev for ev in (named, emoticon_evidence(doc)) if ev is not None]
 
     def name_evidence(self, doc: Doc, matches: list[RoleMatch]) -> Evidence | None:
         """A person's name as the display name, with no organisation word in it."""
@@ -440,6 +447,23 @@ class RoleComponent:
             scout_decision=decision,
         )
         return doc
+
+
+def emoticon_evidence(doc: Doc) -> Evidence | None:
+    """A text emoticon in the bio (the whole text when it has no sections)."""
+    sections: list[tuple[int, int, str]] = get_ext(doc, "scout_sections") or []
+    spans = [(a, b) for a, b, label in sections if label == "bio"] if sections else [(0, None)]
+    for a, b in spans:
+        found = EMOTICON.search(doc.text, a, len(doc.text) if b is None else b)
+        if found:
+            return Evidence(
+                key="style:emoticon",
+                role="individual",
+                org_type="",
+                weight=EMOTICON_WEIGHT,
+                reason=f"bio: emoticon '{found.group()}' (a person's habit)",
+            )
+    return None
 
 
 def _affiliated(doc: Doc, start: int) -> bool:

@@ -208,3 +208,37 @@ def test_lexicon_covers_all_languages_in_every_category() -> None:
     for cat, langs in by_cat.items():
         assert langs == set(EU_LANGUAGES), (cat, set(EU_LANGUAGES) - langs)
     assert any(t.category == "esco" for t in lex.terms)
+
+
+@pytest.mark.parametrize("bio", ["Everything is possible :)", "books ;-D and <3 for cats", "xoxo"])
+def test_an_emoticon_in_the_bio_counts_for_a_person(pipe: Language, bio: str) -> None:
+    text = f"rizki adelia\n{bio}"
+    doc = pipe.make_doc(text)
+    doc._.scout_lang = "en"
+    doc._.scout_sections = [(0, 12, "name"), (13, len(text), "bio")]
+    doc = pipe(doc)
+    assert any(r.startswith("bio: emoticon '") for r in doc._.scout_reasons)
+    assert doc._.scout_role == "individual"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "See https://example.org/p:D/x and http://x.eu:D",  # in an address: not one
+        "Kesho Clothing: colour, prints (D) and fun outfits",
+        "Plan A:D-Day",
+    ],
+)
+def test_no_emoticon_in_addresses_or_letters(pipe: Language, text: str) -> None:
+    doc = run(pipe, text, "en")
+    assert not any("emoticon" in r for r in doc._.scout_reasons)
+
+
+def test_an_emoticon_does_not_outweigh_a_legal_form(pipe: Language) -> None:
+    text = "Tierschutz Aktiv e.V.\nWir retten Tiere :)"
+    doc = pipe.make_doc(text)
+    doc._.scout_lang = "de"
+    doc._.scout_sections = [(0, 21, "name"), (22, len(text), "bio")]
+    doc = pipe(doc)
+    assert doc._.scout_role == "organization"
+    assert "style:emoticon" in {ev.key for ev in doc._.scout_evidence}  # weighed, outweighed

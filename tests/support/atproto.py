@@ -39,8 +39,7 @@ from tests.support.fixtures import ROOT
 from tests.support.net import allowed_hosts
 from tests.support.reaper import Reaper
 
-REPO = Path(__file__).resolve().parents[2]
-SERVERS_DIR = REPO / "tests" / "servers" / "atproto"
+SERVERS_DIR = ROOT / "tests" / "servers" / "atproto"
 SETUP = SERVERS_DIR / "setup.sh"
 NODE_VERSION = "v22.23.3"
 READY_TIMEOUT = 120.0  # seconds; measured start is ~3 s
@@ -60,7 +59,7 @@ class AtprotoNetwork:
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("SCOUT_ATPROTO_CACHE") or REPO / ".cache" / "atproto")
+    return Path(os.environ.get("SCOUT_ATPROTO_CACHE") or ROOT / ".cache" / "atproto")
 
 
 def _pg_bin() -> Path | None:
@@ -321,7 +320,7 @@ def atproto_network() -> Iterator[AtprotoNetwork]:
     cache = cache_dir()
     why = missing_toolchain(cache)
     if why is not None:
-        message = f"{why}: run {SETUP.relative_to(REPO)} first"
+        message = f"{why}: run {SETUP.relative_to(ROOT)} first"
         if required:
             pytest.fail(f"SCOUT_REQUIRE_ATPROTO=1 but {message}", pytrace=False)
         pytest.skip(message)
