@@ -28,6 +28,7 @@ import sys
 import unicodedata
 from pathlib import Path
 
+from crawler.core.text import strip_accents
 from crawler.core.vocab import EU_COUNTRIES, EU_LANGUAGES
 from nlp.lexicon import LEXICON_DIR
 
@@ -52,16 +53,12 @@ AMBIGUOUS: frozenset[str] = frozenset(
 )
 
 
-def _strip_accents(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-
-
 def _usable(name: str) -> bool:
     """Latin, Greek or Cyrillic letters (spaces, hyphens, apostrophes between), capital
     first, at least four letters, not a common word."""
     if len(name) < 4 or not name[:1].isupper() or name in AMBIGUOUS:
         return False
-    if _strip_accents(name) in AMBIGUOUS:
+    if strip_accents(name) in AMBIGUOUS:
         return False
     for ch in name:
         if ch in " -'’.":

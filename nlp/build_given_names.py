@@ -32,9 +32,9 @@ import csv
 import importlib
 import pkgutil
 import sys
-import unicodedata
 from pathlib import Path
 
+from crawler.core.text import strip_accents
 from crawler.core.vocab import EU_LANGUAGES
 from nlp.lexicon import LEXICON_DIR, load_lexicon
 
@@ -65,10 +65,6 @@ AMBIGUOUS: frozenset[str] = frozenset(
 )
 
 
-def _strip_accents(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-
-
 def _usable(name: str) -> bool:
     """Letters of one script (hyphen or apostrophe between), at least MIN_LETTERS."""
     letters = [c for c in name if c not in "-'’"]
@@ -96,7 +92,7 @@ def faker_names(locales: tuple[str, ...] = LOCALES) -> dict[str, set[str]]:
                 low = str(name).strip().lower()
                 if not _usable(low):
                     continue
-                for form in {low, _strip_accents(low)}:
+                for form in {low, strip_accents(low)}:
                     out.setdefault(form, set()).add(locale)
     return out
 
@@ -116,7 +112,7 @@ def excluded_words() -> set[str]:
             words.update(row["name"].lower() for row in csv.DictReader(fh, delimiter="\t"))
     lexicon = load_lexicon(use_esco=False)
     words.update(t.text for t in lexicon.terms if " " not in t.text)
-    return words | {_strip_accents(w) for w in words}
+    return words | {strip_accents(w) for w in words}
 
 
 def frequency_languages() -> list[str]:

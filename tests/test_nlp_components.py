@@ -242,3 +242,33 @@ def test_an_emoticon_does_not_outweigh_a_legal_form(pipe: Language) -> None:
     doc = pipe(doc)
     assert doc._.scout_role == "organization"
     assert "style:emoticon" in {ev.key for ev in doc._.scout_evidence}  # weighed, outweighed
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "org_type", "surface"),
+    [
+        # capitals drop the tonos: "ΕΝΩΣΗ" is "Ένωση" (association)
+        ("ΕΝΩΣΗ ΑΣΦΑΛΙΣΤΙΚΩΝ ΕΤΑΙΡΙΩΝ ΕΛΛΑΔΟΣ", "el", "association", "ΕΝΩΣΗ"),
+        # Greek typed without accents
+        ("Είμαστε μια μη κερδοσκοπικη οργανωση για το περιβάλλον", "el", "ngo", "μη κερδοσκοπικη"),
+        # capitals drop the accents in French too
+        ("UNIVERSITE DE LILLE, FACULTE DES SCIENCES", "fr", "academic", "UNIVERSITE"),
+    ],
+)
+def test_accents_missing_where_that_is_the_convention(
+    pipe: Language, text: str, lang: str, org_type: str, surface: str
+) -> None:
+    doc = run(pipe, text, lang)
+    assert doc._.scout_role == "organization"
+    assert doc._.scout_org_type == org_type
+    assert surface in {m.surface for m in doc._.scout_matches}
+
+
+def test_unaccented_lower_case_latin_is_not_stretched(pipe: Language) -> None:
+    # "Ένωση" written "ενωση" counts (Greek); a lower-case Latin word does not get its
+    # accents back: "elu" is not "élu" (French for an elected official)
+    assert run(pipe, "ενωση καταναλωτων", "el")._.scout_role == "organization"
+    with_accent = run(pipe, "Jeune élu local à Lyon", "fr")
+    without = run(pipe, "Jeune elu local à Lyon", "fr")
+    assert any("'élu'" in r for r in with_accent._.scout_reasons)
+    assert not any("'elu'" in r for r in without._.scout_reasons)

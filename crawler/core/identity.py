@@ -21,12 +21,13 @@ Bluesky domain.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from urllib.parse import urlsplit
+
+from crawler.core.text import strip_accents
 
 _URL = re.compile(
     r"(?:https?://)?(?:[\w-]+\.)+[a-z][\w-]{1,62}(?::\d{1,5})?(?:/[^\s<>\"')]*)?", re.I
@@ -67,9 +68,7 @@ def name_key(name: str | None) -> str:
     """A display name compared loosely: accents, case, punctuation and emoji removed."""
     if not name:
         return ""
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(re.findall(r"[^\W_]+", text.casefold()))
+    return " ".join(re.findall(r"[^\W_]+", strip_accents(name).casefold()))
 
 
 def bio_similarity(a: str | None, b: str | None) -> float:

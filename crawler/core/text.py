@@ -6,12 +6,14 @@
   links, :func:`html_to_text_and_links` does both in one pass.
 * Bluesky facets address the post text by UTF-8 *byte* offsets: :func:`utf8_slice`.
 * :func:`hashtags_in_text` finds ``#tags`` in any script; :func:`clean_name` tidies
-  display names; :func:`parse_timestamp` reads the ISO-8601 variants both platforms use.
+  display names; :func:`parse_timestamp` reads the ISO-8601 variants both platforms use;
+  :func:`fold` and :func:`strip_accents` compare words whatever their accents.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from typing import Any
@@ -31,6 +33,16 @@ _PARAGRAPH_TAGS = frozenset(
     {"p", "blockquote", "pre", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "div"}
 )
 _LINE_TAGS = frozenset({"li"})
+
+
+def strip_accents(text: str) -> str:
+    """The text without combining marks (``Ένωση`` -> ``Ενωση``, ``élu`` -> ``elu``)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def fold(text: str) -> str:
+    """Lower case without accents (``Mentions légales`` -> ``mentions legales``)."""
+    return strip_accents(text.lower())
 
 
 def remove_zero_width(s: str) -> str:

@@ -11,13 +11,13 @@ the spider decides which pages to read.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urljoin, urlsplit
 
 from parsel import Selector
 
 from crawler.core.net import host_key
+from crawler.core.text import fold
 
 # link text or URL words of the pages worth reading, in the EU's languages; order of the
 # kinds = reading order (the imprint names the legal form and the address)
@@ -88,12 +88,6 @@ class PageFacts:
     rel_me: list[str] = field(default_factory=list)  # every rel="me" link (any host)
     pages: dict[str, list[str]] = field(default_factory=dict)  # kind -> same-site URLs
     text: str = ""  # the visible text, for legal facts and language detection
-
-
-def fold(text: str) -> str:
-    """Lower case without accents (``Mentions légales`` -> ``mentions legales``)."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _valid_email(address: str) -> str | None:
