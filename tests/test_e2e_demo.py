@@ -4,10 +4,8 @@ Then the lead lists, exports, report and `scout forget`, as a user runs them."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ import pytest
 from crawler.core.config import load_campaign
 from scout_demo.server import DemoNetwork, write_demo_campaign
 from scout_demo.world import DEMO_BSKY_HANDLE, DEMO_BSKY_PASSWORD, World, build_world
+from tests.support.cli import run_scout
 from tests.support.fixtures import ROOT as ROOT_DIR
 
 pytestmark = pytest.mark.slow
@@ -30,20 +29,11 @@ LEAD_TYPES = {"volunteer", "influencer", "intermediary", "sponsor"}
 
 
 def scout(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
+    login = {
         "SCOUT_DEMO_BSKY_HANDLE": DEMO_BSKY_HANDLE,
         "SCOUT_DEMO_BSKY_PASSWORD": DEMO_BSKY_PASSWORD,
     }
-    proc = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    proc = run_scout(*args, cwd=cwd, env=login, timeout=900)
     assert proc.returncode == 0, f"scout {' '.join(args)}: {proc.stdout}\n{proc.stderr}"
     return proc
 

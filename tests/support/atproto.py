@@ -24,7 +24,6 @@ import signal
 import socket
 import string
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -35,6 +34,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.cli import run_scout
 from tests.support.fixtures import ROOT
 from tests.support.net import allowed_hosts
 from tests.support.reaper import Reaper
@@ -369,20 +369,8 @@ def scout_as(
 ) -> subprocess.CompletedProcess[str]:
     """``scout ARGS`` as a user runs it, logged in to Bluesky as ``account`` with an app
     password (the README's environment variables); a non-zero exit fails the test."""
-    env = {
-        **os.environ,
-        "SCOUT_BLUESKY_HANDLE": account.handle,
-        "SCOUT_BLUESKY_APP_PASSWORD": app_password,
-    }
-    out = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    login = {"SCOUT_BLUESKY_HANDLE": account.handle, "SCOUT_BLUESKY_APP_PASSWORD": app_password}
+    out = run_scout(*args, env=login, timeout=timeout)
     assert out.returncode == 0, (
         f"scout {' '.join(args)} exited {out.returncode}:\n{out.stderr[-3000:]}"
     )

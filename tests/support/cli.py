@@ -5,23 +5,36 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def scout(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("SCOUT_DEBUG", None)
+def run_scout(
+    *args: str,
+    cwd: Path = ROOT,
+    env: Mapping[str, str] | None = None,
+    stdin: str | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """``scout ARGS`` in a new process, as a user runs it (``env`` added to this one's)."""
+    full = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    full.pop("SCOUT_DEBUG", None)  # errors as users see them: one line, no traceback
     return subprocess.run(
         [sys.executable, "-m", "crawler.cli", *args],
         cwd=cwd,
-        env=env,
+        env=full,
         input=stdin,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
+        check=False,
     )
+
+
+def scout(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return run_scout(*args, cwd=cwd, stdin=stdin)
 
 
 def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
