@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit, log_expit
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize
 from spacy.language import Language
@@ -294,9 +295,11 @@ class TextcatModel:
         if not texts:
             return []
         z = np.asarray(self.featurize(texts, names) @ self._w) + self._b
-        p_org = 1.0 / (1.0 + np.exp(-z[:, 0]))
-        # one-vs-rest sigmoids, normalised (what scikit-learn's predict_proba does)
-        ovr = 1.0 / (1.0 + np.exp(-z[:, 1:]))
+        p_org = expit(z[:, 0])
+        # one-vs-rest sigmoids, normalised (what scikit-learn's predict_proba does), in
+        # log space: no overflow, and no 0/0 when every sigmoid underflows
+        logs = log_expit(z[:, 1:])
+        ovr = np.exp(logs - logs.max(axis=1, keepdims=True))
         ovr /= ovr.sum(axis=1, keepdims=True)
         offsets = self.type_offsets()
         if offsets is not None:

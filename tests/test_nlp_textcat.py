@@ -280,3 +280,32 @@ def test_a_private_french_person_is_not_a_politician() -> None:
     assert retired["role"] == "individual", retired["reasons"]
     assert nurse["role"] == "individual", nurse["reasons"]
     assert deputy["role"] == "politician", deputy["reasons"]
+
+
+def test_extreme_scores_give_probabilities_not_warnings_or_nan() -> None:
+    # a model whose every one-vs-rest score is hugely negative (a text far outside the
+    # training data, or badly scaled weights): the sigmoids underflow to 0 in float32,
+    # which naively gives 0/0; the probabilities must still be finite and sum to 1
+    import warnings
+
+    from nlp.textcat import TextcatModel
+
+    params = FeatureParams(n_features=2**10)
+    hashed = Featurizer(params)(["über alles"])
+    used = np.unique(hashed.indices).astype(np.int32)
+    model = TextcatModel(
+        params=params,
+        labels=["individual", "organization/ngo", "organization/union"],
+        features=used,
+        org_w=np.full(len(used), -500.0, dtype=np.float32),
+        org_b=0.0,
+        joint_w=np.tile(np.array([-400.0, -300.0, -500.0], dtype=np.float32), (len(used), 1)),
+        joint_b=np.zeros(3, dtype=np.float32),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow warning fails the test
+        (pred,) = model.predict(["über alles"])
+    assert 0.0 <= pred.p_org < 1e-6
+    assert all(np.isfinite(v) for v in pred.probs.values())
+    assert abs(sum(pred.probs.values()) - 1.0) < 1e-3
+    assert max(pred.probs, key=lambda k: pred.probs[k]) == "organization/ngo"
