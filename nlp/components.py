@@ -89,8 +89,8 @@ PERSONAL_NAME_WEIGHT = 2.0
 GIVEN_NAME_ONLY_WEIGHT = 1.0
 # A text emoticon in the bio (":)", ";-D", "<3", "xoxo"; not emoji, which organisations
 # use as much as people) is a person's habit: 31 of humanizr's 514 persons' bios have
-# one, 2 of its 502 organisations'. Cross-validated: org vs person 0.928 -> 0.929 (one
-# row; the cue was chosen after reading those counts, so that is an optimistic estimate).
+# one, 2 of its 502 organisations'. Cross-validated: org vs person +0.001 (one row; the
+# cue was chosen after reading those counts, so that is an optimistic estimate).
 EMOTICON_WEIGHT = 1.0
 EMOTICON = re.compile(r"(?<![\w/])(?:[:;=]-?[)D(pP]|<3|xoxo|\^\^)(?![\w/])", re.IGNORECASE)
 VOICE_CAP = 3  # at most this many distinct first-person cues count
