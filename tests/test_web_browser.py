@@ -29,6 +29,7 @@ from crawler.db.store import Store
 from tests.support.browser import BROWSER, needs_browser
 from tests.support.cli import ROOT
 from tests.support.leads import make_campaign
+from tests.support.reaper import Reaper
 from tests.support.workspace import JANA, SIGNATURES, build_workspace_db
 
 pytestmark = needs_browser
@@ -49,10 +50,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     env.pop("SCOUT_SERVE_TOKEN", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "crawler.cli", "serve", "--db", str(db), "--port", "0"],
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    reaper = Reaper()  # if this test process is killed, the server dies with it
+    reaper.kill_pid(proc.pid)
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=_lines, args=(proc.stdout, lines), daemon=True).start()
     try:
@@ -78,6 +82,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        reaper.release()
 
 
 @pytest.fixture(scope="module")
