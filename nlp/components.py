@@ -267,7 +267,8 @@ def decide(evidence: Iterable[Evidence]) -> Decision:
 
 
 class RoleComponent:
-    """Find role evidence with a PhraseMatcher (LOWER) plus compound-part matching."""
+    """Find role evidence with a PhraseMatcher (LOWER) plus compound-part matching; words
+    in capitals and Greek words also match accented terms without their accents."""
 
     def __init__(
         self,
