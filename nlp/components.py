@@ -20,14 +20,12 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
-from crawler.core.text import fold
 from crawler.core.vocab import ORG_TYPES
 from nlp.lexicon import (
     AGGLUTINATIVE_LANGS,
@@ -39,6 +37,7 @@ from nlp.lexicon import (
 )
 from nlp.names import given_names, personal_name, place_words
 from nlp.phrases import get_ext, set_ext
+from nlp.unaccented import UnaccentedTerms
 
 # Words before an organisation name that make it an affiliation of a person
 # ("editor at", "Referentin bei", "chargée de mission chez"), not the account itself.
@@ -267,8 +266,7 @@ def decide(evidence: Iterable[Evidence]) -> Decision:
 
 
 class RoleComponent:
-    """Find role evidence with a PhraseMatcher (LOWER) plus compound-part matching; words
-    in capitals and Greek words also match accented terms without their accents."""
+    """Role evidence: a PhraseMatcher (LOWER), nlp.unaccented, compound-part matching."""
 
     def __init__(
         self,
@@ -282,18 +280,12 @@ class RoleComponent:
         self.lexicon = default_lexicon(lexicon_dir, use_esco)
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         self._key_to_text: dict[int, str] = {}
-        # accented terms by their accent-free tokens, for words written without accents
-        self._folded: dict[tuple[str, ...], str] = {}
-        texts = sorted(self.lexicon.by_text)
-        for text, doc in zip(texts, (nlp.make_doc(t) for t in texts), strict=True):
+        terms = [(text, nlp.make_doc(text)) for text in sorted(self.lexicon.by_text)]
+        for text, doc in terms:
             key = nlp.vocab.strings.add(f"scout_role::{text}")
             self._key_to_text[key] = text
             self.matcher.add(f"scout_role::{text}", [doc])
-            folded = tuple(fold(t.text) for t in doc)
-            if folded != tuple(t.lower_ for t in doc):
-                self._folded.setdefault(folded, text)
-        self._folded_len = max((len(k) for k in self._folded), default=0)
-        self._folded_first = {k[0] for k in self._folded}
+        self.unaccented = UnaccentedTerms(terms)  # "ΕΝΩΣΗ" for "Ένωση"
         self._max_affix = max((len(t) for t in self.lexicon.affix), default=0)
         self._min_affix = self.lexicon.affix_min_len
         self._affix_cache: dict[str, list[tuple[Term, str, bool]]] = {}
@@ -306,7 +298,7 @@ class RoleComponent:
         spans = []
         for key, start, end in self.matcher(doc):
             spans.append((start, end, self._key_to_text[key]))
-        spans.extend(self._unaccented_spans(doc))
+        spans.extend(self.unaccented.spans(doc))
         # Longest match wins where matches overlap ("politische partei" over "partei").
         spans.sort(key=lambda s: (-(s[1] - s[0]), s[0]))
         taken: set[int] = set()
@@ -338,32 +330,6 @@ class RoleComponent:
                     continue
                 out.extend(self._affix_matches(doc, tok.i, sections))
         out.sort(key=lambda m: (m.start_char, m.term.category, m.term.text))
-        return out
-
-    def _unaccented_spans(self, doc: Doc) -> list[tuple[int, int, str]]:
-        """Accented terms written without their accents where that is the convention:
-        in capitals ("ΕΝΩΣΗ" for "Ένωση", "FEDERATION" for "Fédération") and in Greek,
-        often typed without its tonos ("μη κερδοσκοπικη"). Every word of the match must
-        be one of those (``federation`` in lower-case Latin is left alone)."""
-        if not self._folded:
-            return []
-        greek = _GREEK.search(doc.text) is not None
-        ok = [(t.is_upper and len(t) > 1) or (greek and _is_greek(t.text)) for t in doc]
-        if not any(ok):
-            return []
-        out: list[tuple[int, int, str]] = []
-        for i in range(len(doc)):
-            if not ok[i] or _fold_word(doc[i].text) not in self._folded_first:
-                continue
-            n = 1
-            while n < self._folded_len and i + n < len(doc) and ok[i + n]:
-                n += 1
-            words = [_fold_word(doc[k].text) for k in range(i, i + n)]
-            for j in range(n, 0, -1):  # longest first
-                text = self._folded.get(tuple(words[:j]))
-                if text is not None:
-                    out.append((i, i + j, text))
-                    break
         return out
 
     def _affix_matches(
@@ -484,18 +450,6 @@ class RoleComponent:
             scout_decision=decision,
         )
         return doc
-
-
-_GREEK = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
-
-
-def _is_greek(word: str) -> bool:
-    return _GREEK.search(word) is not None
-
-
-@lru_cache(maxsize=100_000)
-def _fold_word(word: str) -> str:
-    return fold(word)
 
 
 def emoticon_evidence(doc: Doc) -> Evidence | None:
