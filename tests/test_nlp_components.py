@@ -25,6 +25,15 @@ def run(pipe: Language, text: str, lang: str | None = None) -> spacy.tokens.Doc:
     return pipe(doc)
 
 
+def run_profile(pipe: Language, name: str, bio: str, lang: str) -> spacy.tokens.Doc:
+    """A display name and a bio, as nlp.profile joins them (with their sections)."""
+    text = f"{name}\n{bio}"
+    doc = pipe.make_doc(text)
+    doc._.scout_lang = lang
+    doc._.scout_sections = [(0, len(name), "name"), (len(name) + 1, len(text), "bio")]
+    return pipe(doc)
+
+
 # One bio per official EU language, written for these tests.
 MULTILINGUAL = [
     (
@@ -124,11 +133,7 @@ def test_reason_names_word_category_and_language(pipe: Language) -> None:
 
 
 def test_sections_label_reasons_and_legal_forms_weigh_in_names(pipe: Language) -> None:
-    text = "Tierschutz Aktiv e.V.\nFür Tiere in Not."
-    doc = pipe.make_doc(text)
-    doc._.scout_lang = "de"
-    doc._.scout_sections = [(0, 21, "name"), (22, len(text), "bio")]
-    doc = pipe(doc)
+    doc = run_profile(pipe, "Tierschutz Aktiv e.V.", "Für Tiere in Not.", "de")
     assert doc._.scout_role == "organization"
     assert doc._.scout_org_type == "association"
     assert any(r.startswith("name: 'e.V.'") for r in doc._.scout_reasons)
@@ -144,11 +149,7 @@ def test_short_terms_of_other_languages_do_not_count(pipe: Language) -> None:
     "name", ["Gupta Consulting", "Kesho Clothing", "Zenzi Lounge", "Penrhyn Studios"]
 )
 def test_business_words_in_a_name(pipe: Language, name: str) -> None:
-    text = f"{name}\nSince 2009."
-    doc = pipe.make_doc(text)
-    doc._.scout_lang = "en"
-    doc._.scout_sections = [(0, len(name), "name"), (len(name) + 1, len(text), "bio")]
-    doc = pipe(doc)
+    doc = run_profile(pipe, name, "Since 2009.", "en")
     assert (doc._.scout_role, doc._.scout_org_type) == ("organization", "company")
 
 
@@ -212,11 +213,7 @@ def test_lexicon_covers_all_languages_in_every_category() -> None:
 
 @pytest.mark.parametrize("bio", ["Everything is possible :)", "books ;-D and <3 for cats", "xoxo"])
 def test_an_emoticon_in_the_bio_counts_for_a_person(pipe: Language, bio: str) -> None:
-    text = f"rizki adelia\n{bio}"
-    doc = pipe.make_doc(text)
-    doc._.scout_lang = "en"
-    doc._.scout_sections = [(0, 12, "name"), (13, len(text), "bio")]
-    doc = pipe(doc)
+    doc = run_profile(pipe, "rizki adelia", bio, "en")
     assert any(r.startswith("bio: emoticon '") for r in doc._.scout_reasons)
     assert doc._.scout_role == "individual"
 
@@ -235,11 +232,7 @@ def test_no_emoticon_in_addresses_or_letters(pipe: Language, text: str) -> None:
 
 
 def test_an_emoticon_does_not_outweigh_a_legal_form(pipe: Language) -> None:
-    text = "Tierschutz Aktiv e.V.\nWir retten Tiere :)"
-    doc = pipe.make_doc(text)
-    doc._.scout_lang = "de"
-    doc._.scout_sections = [(0, 21, "name"), (22, len(text), "bio")]
-    doc = pipe(doc)
+    doc = run_profile(pipe, "Tierschutz Aktiv e.V.", "Wir retten Tiere :)", "de")
     assert doc._.scout_role == "organization"
     assert "style:emoticon" in {ev.key for ev in doc._.scout_evidence}  # weighed, outweighed
 
