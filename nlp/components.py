@@ -36,7 +36,7 @@ from nlp.lexicon import (
     default_lexicon,
 )
 from nlp.names import given_names, personal_name, place_words
-from nlp.phrases import get_ext, set_ext
+from nlp.phrases import doc_text, get_ext, set_ext
 from nlp.unaccented import UnaccentedTerms
 
 # Words before an organisation name that make it an affiliation of a person
@@ -421,7 +421,7 @@ class RoleComponent:
             return None
         if any(m.section == "name" and m.term.role == "organization" for m in matches):
             return None
-        name = doc.text[span[0] : span[1]].strip()
+        name = doc_text(doc)[span[0] : span[1]].strip()
         found = personal_name(name, self.person_names, self.place_words)
         if found is None:
             return None
@@ -457,7 +457,8 @@ def emoticon_evidence(doc: Doc) -> Evidence | None:
     sections: list[tuple[int, int, str]] = get_ext(doc, "scout_sections") or []
     spans = [(a, b) for a, b, label in sections if label == "bio"] if sections else [(0, None)]
     for a, b in spans:
-        found = EMOTICON.search(doc.text, a, len(doc.text) if b is None else b)
+        text = doc_text(doc)
+        found = EMOTICON.search(text, a, len(text) if b is None else b)
         if found:
             return Evidence(
                 key="style:emoticon",

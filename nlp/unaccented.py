@@ -14,9 +14,12 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+import numpy as np
+from spacy.attrs import IS_ASCII, IS_UPPER, LENGTH
 from spacy.tokens import Doc
 
 from crawler.core.text import fold
+from nlp.phrases import doc_text
 
 _GREEK = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
 
@@ -42,16 +45,19 @@ class UnaccentedTerms:
         """``(start token, end token, term text)``, the longest term at each start."""
         if not self.by_words:
             return []
-        greek = _GREEK.search(doc.text) is not None
-        ok = [
-            (t.is_upper and len(t) > 1) or (greek and _GREEK.search(t.text) is not None)
-            for t in doc
-        ]
-        if not any(ok):
+        # capitals of two letters or more, read as arrays (no Token objects); Greek words
+        # among the non-ASCII ones, only where the text has Greek at all
+        upper, length, ascii_ = doc.to_array([IS_UPPER, LENGTH, IS_ASCII]).T
+        ok = (upper == 1) & (length > 1)
+        if _GREEK.search(doc_text(doc)) is not None:
+            for i in np.flatnonzero((ascii_ == 0) & ~ok).tolist():
+                ok[i] = _GREEK.search(doc[i].text) is not None
+        candidates = np.flatnonzero(ok)
+        if not len(candidates):
             return []
         out: list[tuple[int, int, str]] = []
-        for i in range(len(doc)):
-            if not ok[i] or _fold_word(doc[i].text) not in self.first:
+        for i in candidates.tolist():
+            if _fold_word(doc[i].text) not in self.first:
                 continue
             n = 1
             while n < self.longest and i + n < len(doc) and ok[i + n]:
