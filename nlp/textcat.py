@@ -40,6 +40,7 @@ from spacy.tokens import Doc
 
 from nlp.concepts import default_concepts
 from nlp.phrases import doc_text, get_ext, set_ext
+from nlp.profile import field_name, field_value_start
 from nlp.stacking import TypeCombiner
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "scout_textcat"
@@ -50,6 +51,8 @@ DISABLED = "-"  # model_dir value that turns the model off (lexicon only)
 
 
 _ALNUM = re.compile(r"[^\W_]")
+# A field value that is one link and nothing else ("https://example.org", "example.org/x")
+_LINK_ONLY = re.compile(r"\s*(?:[a-z][a-z0-9+.-]*://)?[^\s/]+\.[^\s/]+(?:/\S*)?\s*", re.I)
 
 
 def _has_alnum(text: str) -> bool:
@@ -371,6 +374,30 @@ def _name_of(sections: list[tuple[int, int, str]] | None, text: str) -> str:
     return ""
 
 
+def model_text(text: str, sections: list[tuple[int, int, str]] | None) -> str:
+    """The text the model reads: the profile text without the profile fields that hold
+    only a link. The model is trained on names and bios; a website's address says
+    where (:mod:`nlp.country` reads it), and its n-grams only dilute what the name and the
+    bio say (cross-validated with each register row's website as a field: org_type
+    0.654 -> 0.650 with the link lines read, unchanged without them)."""
+    if not sections:
+        return text
+    drop = [
+        (start, end)
+        for start, end, label in sections
+        if field_name(label) is not None
+        and _LINK_ONLY.fullmatch(text[field_value_start(start, label) : end])
+    ]
+    if not drop:
+        return text
+    parts, pos = [], 0
+    for start, end in drop:
+        parts.append(text[pos:start])
+        pos = end + 1 if text[end : end + 1] == "\n" else end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
 class TextcatComponent:
     """Sets ``doc._.scout_textcat``; batches the feature hashing in ``pipe``."""
 
@@ -389,12 +416,14 @@ class TextcatComponent:
                 yield from batch
                 continue
             # spaCy's doc.text joins the tokens anew on every access: read each text once
-            texts = [doc_text(d) for d in batch]
+            full = [doc_text(d) for d in batch]
+            sections = [get_ext(d, "scout_sections") for d in batch]
+            texts = [model_text(t, s) for t, s in zip(full, sections, strict=True)]
             # An empty profile has nothing to read: no prediction, not the bias alone.
             todo = [i for i, t in enumerate(texts) if _has_alnum(t)]
             if todo:
                 # None when the extension is not registered (no caller set it)
-                names = [_name_of(get_ext(batch[i], "scout_sections"), texts[i]) for i in todo]
+                names = [_name_of(sections[i], full[i]) for i in todo]
                 preds = self.model.predict([texts[i] for i in todo], names)
                 thin = self.model.thin_types
                 combiner = self.model.type_combiner

@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from nlp.profile import text_and_sections
 
@@ -46,6 +47,7 @@ class Row:
     country: str = ""
     display_name: str = ""
     bio: str = ""
+    website: str = ""
 
     @property
     def dev(self) -> bool:
@@ -115,6 +117,7 @@ def multi_rows(path: Path, source: str, folds: int = FOLDS) -> list[Row]:
                 country=r["country"],
                 display_name=r["display_name"],
                 bio=r["bio"],
+                website=r.get("website") or "",
             )
         )
     return out
@@ -149,9 +152,19 @@ def build_table(
     return rows
 
 
-def row_profile(row: Row) -> dict[str, str]:
-    """The profile the classifier reads for a labelled row."""
-    return {"platform": "twitter", "display_name": row.display_name, "bio": row.bio}
+def row_profile(row: Row, website: bool = True) -> dict[str, Any]:
+    """The profile the classifier reads for a labelled row: its name, its bio and, when
+    the row has one (and ``website``), its website as a profile link field, the way a
+    Mastodon profile shows one ("Website: https://..."). The model never reads a
+    link-only field (``nlp.textcat.model_text``); the country evidence does."""
+    profile: dict[str, Any] = {
+        "platform": "twitter",
+        "display_name": row.display_name,
+        "bio": row.bio,
+    }
+    if website and row.website:
+        profile["fields"] = [{"name": "Website", "value": row.website}]
+    return profile
 
 
 def write_table(rows: Iterable[Row], path: Path) -> None:

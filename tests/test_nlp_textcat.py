@@ -16,7 +16,15 @@ import spacy
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from nlp.classify import Classifier, ClassifierConfig
-from nlp.textcat import MODEL_DIR, FeatureParams, Featurizer, ModelPrediction, load_model
+from nlp.profile import text_and_sections
+from nlp.textcat import (
+    MODEL_DIR,
+    FeatureParams,
+    Featurizer,
+    ModelPrediction,
+    load_model,
+    model_text,
+)
 from tests.support.fixtures import ROOT, SHARED_DIR
 
 LABELS = SHARED_DIR / "data" / "labels"
@@ -133,7 +141,7 @@ def test_project_workflow_on_a_sample(tmp_path: Path) -> None:
     preds = model.predict(["Gewerkschaft der Polizei\nWir sind die Gewerkschaft.\n", "Jan\n"])
     assert len(preds) == 2 and all(0.0 <= p.p_org <= 1.0 for p in preds)
     scored = json.loads((tmp_path / "metrics" / "scores.json").read_text(encoding="utf-8"))
-    assert set(scored) == {"full", "rules", "model", "lexicon"}
+    assert set(scored) == {"full", "no_site", "rules", "model", "lexicon"}
     assert isinstance(model.meta["type_offsets"], dict)
     assert model.type_combiner is not None  # fitted on the sample's cross-validated rows
 
@@ -309,3 +317,57 @@ def test_extreme_scores_give_probabilities_not_warnings_or_nan() -> None:
     assert all(np.isfinite(v) for v in pred.probs.values())
     assert abs(sum(pred.probs.values()) - 1.0) < 1e-3
     assert max(pred.probs, key=lambda k: pred.probs[k]) == "organization/ngo"
+
+
+def test_the_model_does_not_read_link_only_fields() -> None:
+    text, sections = text_and_sections(
+        "Verband der Bäcker",
+        "Wir vertreten das Bäckerhandwerk.",
+        [
+            {"name": "Website", "value": "https://www.baecker-verband.de/ueber-uns"},
+            {"name": "Ort", "value": "Köln"},
+            {"name": "Blog", "value": "baecker.example.org"},
+        ],
+    )
+    assert model_text(text, sections) == (
+        "Verband der Bäcker\nWir vertreten das Bäckerhandwerk.\nOrt: Köln\n"
+    )
+    # a field with words beside the link is read
+    text2, sections2 = text_and_sections("X", "", [{"name": "Web", "value": "see x.org now"}])
+    assert model_text(text2, sections2) == text2
+
+
+def test_a_website_field_gives_the_country_not_a_different_model_answer() -> None:
+    clf = Classifier()
+    base = {
+        "display_name": "Fédération des boulangers",
+        "bio": "Nous représentons les artisans boulangers auprès des pouvoirs publics.",
+    }
+    site = {**base, "fields": [{"name": "Website", "value": "http://www.boulangers.be"}]}
+    plain, linked = clf.classify(base), clf.classify(site)
+
+    def model_reasons(out: dict[str, object]) -> list[str]:
+        return [r for r in out["reasons"] if str(r).startswith("model ")]  # type: ignore[attr-defined]
+
+    assert model_reasons(plain) and model_reasons(plain) == model_reasons(linked)
+    assert (plain["role"], plain["org_type"]) == (linked["role"], linked["org_type"])
+    assert linked["country"] == "BE", linked["reasons"]
+
+
+def test_a_labelled_rows_website_is_its_profiles_link_field(tmp_path: Path) -> None:
+    from nlp import textcat_data as data
+
+    csv_file = tmp_path / "rows.csv"
+    csv_file.write_text(
+        "id,source,source_label,role,org_type,lang,country,display_name,handle,bio,website\n"
+        "r:1,s,x,organization,union,de,DE,IG Bau,,Wir sind die Gewerkschaft.,https://igbau.de\n"
+        "r:2,s,x,organization,media,fr,FR,Le Journal,,Quotidien régional.,\n",
+        encoding="utf-8",
+    )
+    union, media = data.multi_rows(csv_file, "multi_dev")
+    assert union.website == "https://igbau.de"
+    # the model's training text is the name and bio only, as it reads them in use
+    assert union.text == "IG Bau\nWir sind die Gewerkschaft.\n"
+    assert data.row_profile(union)["fields"] == [{"name": "Website", "value": "https://igbau.de"}]
+    assert "fields" not in data.row_profile(union, website=False)
+    assert "fields" not in data.row_profile(media)
