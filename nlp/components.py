@@ -36,7 +36,7 @@ from nlp.lexicon import (
     default_lexicon,
 )
 from nlp.names import given_names, personal_name, place_words
-from nlp.phrases import doc_text, get_ext, set_ext
+from nlp.phrases import doc_text, get_ext, pattern_docs, set_ext
 from nlp.unaccented import UnaccentedTerms
 
 # Words before an organisation name that make it an affiliation of a person
@@ -73,7 +73,7 @@ ARTICLES: frozenset[str] = frozenset(
     "den det ett en ta' il- l-".split()
 )
 LEGAL_FORMS_OK_IN_BIO: frozenset[str] = frozenset(
-    {"ltd", "inc", "llc", "plc", "vzw", "asbl", "ong", "kft", "uab", "mtü", "ggmbh", "gmbh"}
+    "ltd inc llc llp pllc plc vzw asbl ong kft uab mtü ggmbh gmbh".split()
 )
 ORG_THRESHOLD = 0.6
 PERSON_ROLE_THRESHOLD = 1.0
@@ -284,7 +284,7 @@ class RoleComponent:
         for text, doc in terms:
             key = nlp.vocab.strings.add(f"scout_role::{text}")
             self._key_to_text[key] = text
-            self.matcher.add(f"scout_role::{text}", [doc])
+            self.matcher.add(f"scout_role::{text}", pattern_docs(nlp, [text]))
         self.unaccented = UnaccentedTerms(terms)  # "ΕΝΩΣΗ" for "Ένωση"
         self._max_affix = max((len(t) for t in self.lexicon.affix), default=0)
         self._min_affix = self.lexicon.affix_min_len

@@ -142,11 +142,20 @@ def longest_first(candidates: Iterable[tuple[int, int, int, T]]) -> list[tuple[i
 
 
 def pattern_docs(nlp: Language, texts: Iterable[str]) -> list[Doc]:
-    """One pattern Doc per distinct spelling; a typographic apostrophe is also tried as
-    a straight one and the other way round."""
+    """One pattern Doc per distinct tokenization of each spelling, for a matcher on
+    ``LOWER``: a typographic apostrophe is also tried as a straight one and the other way
+    round, and a spelling with punctuation in capitals too, where the tokenizer splits it
+    otherwise (lower-case "s.a." is two tokens, "S.A." one: the lower-case pattern alone
+    never matched a company's "S.A.")."""
     spellings: dict[str, None] = {}
     for text in texts:
-        spellings[text] = None
-        spellings[text.replace("’", "'")] = None
-        spellings[text.replace("'", "’")] = None
-    return [nlp.make_doc(t) for t in spellings if t.strip()]
+        for spelling in (text, text.replace("’", "'"), text.replace("'", "’")):
+            spellings[spelling] = None
+            if not all(c.isalnum() or c.isspace() for c in spelling):
+                spellings[spelling.upper()] = None  # case changes only where punctuation
+    out: dict[tuple[str, ...], Doc] = {}
+    for t in spellings:
+        if t.strip():
+            doc = nlp.make_doc(t)
+            out.setdefault(tuple(tok.lower_ for tok in doc), doc)
+    return list(out.values())

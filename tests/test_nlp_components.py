@@ -25,7 +25,7 @@ def run(pipe: Language, text: str, lang: str | None = None) -> spacy.tokens.Doc:
     return pipe(doc)
 
 
-def run_profile(pipe: Language, name: str, bio: str, lang: str) -> spacy.tokens.Doc:
+def run_profile(pipe: Language, name: str, bio: str, lang: str | None) -> spacy.tokens.Doc:
     """A display name and a bio, as nlp.profile joins them (with their sections)."""
     text = f"{name}\n{bio}"
     doc = pipe.make_doc(text)
@@ -137,6 +137,34 @@ def test_sections_label_reasons_and_legal_forms_weigh_in_names(pipe: Language) -
     assert doc._.scout_role == "organization"
     assert doc._.scout_org_type == "association"
     assert any(r.startswith("name: 'e.V.'") for r in doc._.scout_reasons)
+
+
+@pytest.mark.parametrize(
+    ("name", "form", "org_type"),
+    [
+        # dotted forms in capitals: the tokenizer keeps "S.A." whole but splits "s.a."
+        ("Cementos del Norte S.A.", "S.A.", "company"),
+        ("Soros Gabinete S.L.U.", "S.L.U.", "company"),
+        ("ΕΤΑΙΡΕΙΑ ΤΟΠΙΚΗΣ ΑΝΑΠΤΥΞΗΣ Α.Ε.", "Α.Ε.", "company"),
+        ("ACME POLSKA SP. Z O.O.", "SP. Z O.O.", "company"),
+        ("RegioJet a.s.", "a.s.", "company"),
+        ("Kelley Drye & Warren LLP", "LLP", "company"),
+        ("Omega Networking UG", "UG", "company"),
+        ("Pulse Europe Policy SPRL", "SPRL", "company"),
+        ("European Sunlight Association a.s.b.l.", "a.s.b.l.", "association"),
+    ],
+)
+def test_legal_forms_in_any_case(pipe: Language, name: str, form: str, org_type: str) -> None:
+    doc = run_profile(pipe, name, "", None)
+    assert (doc._.scout_role, doc._.scout_org_type) == ("organization", org_type)
+    assert f"name: '{form}' (legal form, {org_type})" in doc._.scout_reasons
+
+
+def test_a_professional_partnership_in_the_bio(pipe: Language) -> None:
+    bio = "Perez Law Group, PLLC provides bankruptcy services in Tampa."
+    doc = run_profile(pipe, "Cristina Perez", bio, "en")
+    found = {(e.org_type, e.weight, e.reason) for e in doc._.scout_evidence}
+    assert ("company", 1.0, "bio: 'PLLC' (legal form, company)") in found
 
 
 def test_short_terms_of_other_languages_do_not_count(pipe: Language) -> None:
