@@ -24,7 +24,10 @@ from spacy.tokens import Doc
 
 from nlp.combine import combine
 from nlp.components import Evidence, RoleComponent, decide
-from nlp.country import make_country_component  # noqa: F401  (registers the factory)
+from nlp.country import (  # noqa: F401  (make_country_component registers the factory)
+    make_country_component,
+    site_countries,
+)
 from nlp.language import detect_text_languages, detected_reason, platform_language
 from nlp.phrases import cache_tokens, get_ext, set_ext, text_doc
 from nlp.profile import field_pairs, text_and_sections, text_of
@@ -182,6 +185,7 @@ class Classifier:
             scout_lang=language,
             scout_sections=sections,
             scout_instance=text_of(profile.get("instance")) or None,
+            scout_site_countries=site_countries(profile.get("site_countries")),
         )
         return doc, language, lang_reason
 

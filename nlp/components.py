@@ -280,12 +280,12 @@ class RoleComponent:
         self.lexicon = default_lexicon(lexicon_dir, use_esco)
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         self._key_to_text: dict[int, str] = {}
-        terms = [(text, nlp.make_doc(text)) for text in sorted(self.lexicon.by_text)]
-        for text, doc in terms:
+        patterns = {text: pattern_docs(nlp, [text]) for text in sorted(self.lexicon.by_text)}
+        for text, docs in patterns.items():  # the first Doc is the term as written
             key = nlp.vocab.strings.add(f"scout_role::{text}")
             self._key_to_text[key] = text
-            self.matcher.add(f"scout_role::{text}", pattern_docs(nlp, [text]))
-        self.unaccented = UnaccentedTerms(terms)  # "ΕΝΩΣΗ" for "Ένωση"
+            self.matcher.add(f"scout_role::{text}", docs)
+        self.unaccented = UnaccentedTerms([(t, d[0]) for t, d in patterns.items()])  # "ΕΝΩΣΗ"
         self._max_affix = max((len(t) for t in self.lexicon.affix), default=0)
         self._min_affix = self.lexicon.affix_min_len
         self._affix_cache: dict[str, list[tuple[Term, str, bool]]] = {}

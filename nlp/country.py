@@ -11,7 +11,7 @@ import csv
 import math
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -100,6 +100,11 @@ WEIGHT_LINK_TLD = 0.7
 # The account's own website in a profile field: its ccTLD names the right member state
 # for 554 of 560 labelled organisations with one (multi_dev.csv), so it answers alone.
 WEIGHT_SITE_TLD = 1.0
+# The postal address in the imprint of a website the account names (the website pass,
+# crawler/sites/legal.py): where the organisation is registered, so it answers alone and
+# outweighs a link's ccTLD (a German association's .eu or .org site, a Belgian
+# office's .de site).
+WEIGHT_IMPRINT = 1.5
 WEIGHT_INSTANCE_TLD = 0.6
 WEIGHT_LANGUAGE = 0.8
 MIN_SCORE = 1.0
@@ -229,6 +234,7 @@ def _set_extensions() -> None:
         ("scout_lang", None),
         ("scout_sections", None),
         ("scout_instance", None),
+        ("scout_site_countries", None),
         ("scout_country", None),
         ("scout_country_confidence", 0.0),
         ("scout_country_reasons", None),
@@ -302,9 +308,28 @@ class _Evidence:
         return best, round(min(0.97, confidence), 3), kept
 
 
+def site_countries(sites: Iterable[Any] | None) -> list[tuple[str, str]]:
+    """``(host, member state)`` of the websites whose imprint gives an address in a
+    member state; ``sites`` are ``{url, country}`` mappings (``websites`` rows)."""
+    out: list[tuple[str, str]] = []
+    if not isinstance(sites, list | tuple):  # a JSON line's value may be anything
+        return out
+    for site in sites:
+        if not isinstance(site, Mapping):
+            continue
+        code = country_code(str(site.get("country") or ""))
+        url = str(site.get("url") or "")
+        host = re.sub(r"^[a-z][a-z0-9+.-]*://", "", url, flags=re.I).split("/", 1)[0].lower()
+        host = host.removeprefix("www.")
+        if code and host and (host, code) not in out:
+            out.append((host, code))
+    return out
+
+
 class CountryComponent:
     """Member state of the profile in a Doc: reads ``doc._.scout_sections`` (a Doc
-    without sections is read as a bio), ``doc._.scout_lang``, ``doc._.scout_instance``
+    without sections is read as a bio), ``doc._.scout_lang``, ``doc._.scout_instance``,
+    ``doc._.scout_site_countries`` (see :func:`site_countries`)
     and the text kept by :func:`nlp.phrases.text_doc` (else ``doc.text``); sets ``doc._.scout_country`` (ISO alpha-2 or None),
     ``doc._.scout_country_confidence``, ``doc._.scout_country_reasons`` and
     ``doc._.scout_name_places`` (the places found in the display name)."""
@@ -404,6 +429,8 @@ class CountryComponent:
             if found:
                 code, why = found
                 ev.add(code, WEIGHT_INSTANCE_TLD, f"instance {why} -> {code} (weak)")
+        for host, code in get_ext(doc, "scout_site_countries") or ():
+            ev.add(code, WEIGHT_IMPRINT, f"website {host}: imprint address in {code}")
         language: str | None = get_ext(doc, "scout_lang")
         if language and language in LANGUAGE_PRIOR:
             code = LANGUAGE_PRIOR[language]

@@ -46,7 +46,7 @@ from nlp.textcat_metrics import model_scores
 
 ALPHAS = (1e-5, 3e-5, 1e-4)
 PRUNE_BELOW = 1e-3  # weights this small change no probability visibly: not shipped
-MODEL_VERSION = "1.4.0"
+MODEL_VERSION = "1.4.1"  # 1.4.1: org-type combiner refitted (lexicon: more legal forms)
 
 
 @dataclass(frozen=True)

@@ -147,3 +147,31 @@ def test_instance_country_from_known_list_and_city_in_host() -> None:
     code, _, reasons = infer_country("Radfahrerin, Steiermark 🇦🇹", [], "", "graz.social", "de")
     assert code == "AT"
     assert any("graz.social names Graz" in r for r in reasons)
+
+
+def test_an_imprints_address_outweighs_the_sites_domain() -> None:
+    from nlp.classify import Classifier
+    from nlp.country import site_countries
+
+    assert site_countries(
+        [
+            {"url": "https://www.luft.example.de/kontakt", "country": "AT"},
+            {"url": "http://luft.example.de", "country": "AT"},  # the same host, once
+            {"url": "https://other.example", "country": "US"},  # not a member state
+            {"url": "", "country": "DE"},
+            "not a row",
+        ]
+    ) == [("luft.example.de", "AT")]
+    assert site_countries(7) == site_countries("AT") == site_countries(None) == []
+    clf = Classifier()
+    profile = {
+        "display_name": "Saubere Luft",
+        "bio": "Für saubere Luft.",
+        "fields": [{"name": "Web", "value": "https://luft.example.de"}],
+    }
+    assert clf.classify(profile)["country"] == "DE"  # the ccTLD alone
+    out = clf.classify(
+        {**profile, "site_countries": [{"url": "https://luft.example.de/", "country": "AT"}]}
+    )
+    assert out["country"] == "AT", out["reasons"]
+    assert "website luft.example.de: imprint address in AT" in out["reasons"]

@@ -68,3 +68,46 @@ def test_forget_and_opt_out_erase_websites_and_contacts() -> None:
     assert counts["websites"] == 1 and counts["contacts"] == 2
     store.record_opt_outs_and_delete([(BOB, "bob@eu.social", "#nobot in profile")])
     assert store.count("websites") == 0 and store.count("contacts") == 0
+
+
+def test_an_imprints_address_gives_the_accounts_country() -> None:
+    """The website pass's imprint country is read back by the classifier (as evidence
+    with its reason); sites not read or without an address give nothing."""
+    from crawler.app.crawl import classify_accounts
+
+    store = Store(":memory:")
+    bio = "Verein für saubere Luft in unseren Städten."
+    store.upsert_accounts(
+        [
+            mastodon_account("alice", display_name="Saubere Luft e.V.", bio=bio),
+            mastodon_account("bob", display_name="Luftverein", bio=bio),
+        ]
+    )
+    store.save_websites(
+        [
+            # an .org site with an address in Vienna: the imprint decides
+            _site(ALICE, url="https://luft.example.org/", country="AT"),
+            _site(BOB, url="https://bob.example.org/", status="robots", country=None),
+        ],
+        [],
+    )
+    df = store.accounts_for_classification(only_new=False).set_index("account_id")
+    assert df.loc[ALICE, "site_countries"] == [
+        {"url": "https://luft.example.org/", "country": "AT"}
+    ]
+    assert df.loc[BOB, "site_countries"] == []
+    assert store.accounts_with_site_country(T) == [ALICE]
+    assert store.accounts_with_site_country(datetime(2026, 11, 21, tzinfo=UTC)) == []
+    assert classify_accounts(store, accounts=[]) == 0
+    assert classify_accounts(store, accounts=store.accounts_with_site_country(T)) == 1
+    rows = dict(
+        store.con.execute(
+            "SELECT account_id, country FROM accounts WHERE classified_at IS NOT NULL"
+        ).fetchall()
+    )
+    assert rows == {ALICE: "AT"}  # only the account named was classified
+    reasons = store.con.execute(
+        "SELECT class_reasons FROM accounts WHERE account_id = ?", [ALICE]
+    ).fetchone()
+    assert reasons is not None
+    assert "website luft.example.org: imprint address in AT" in reasons[0]

@@ -9,7 +9,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -203,12 +203,16 @@ def collect_mastodon_search(campaign: Campaign, store: Store) -> dict[str, Any]:
     return {"scout/mastodon/search_statuses": 0, **chain.stats.get_stats()}
 
 
-def classify_accounts(store: Store, *, only_new: bool = False) -> int:
+def classify_accounts(
+    store: Store, *, only_new: bool = False, accounts: Sequence[str] | None = None
+) -> int:
     """Classify stored accounts (role, org type, language, country) with the spaCy
-    pipeline ``scout classify`` uses."""
+    pipeline ``scout classify`` uses; ``accounts``: only these."""
     from nlp.classify import Classifier
 
-    df = store.accounts_for_classification(only_new=only_new)
+    if accounts is not None and not accounts:
+        return 0
+    df = store.accounts_for_classification(only_new=only_new, accounts=accounts)
     if df.empty:
         return 0
 
@@ -226,6 +230,7 @@ def classify_accounts(store: Store, *, only_new: bool = False) -> int:
             "instance": r["instance"],
             "post_langs": [x for x in r["post_langs"] if x],
             "labels": r["labels"],
+            "site_countries": r["site_countries"],
         }
 
     profiles = (profile(r) for r in df.to_dict("records"))
@@ -402,7 +407,10 @@ def run_crawl(
                 result.classified = classify_accounts(store)
                 score_campaign(store, campaign)
                 # [websites]: the sites of organisations and public figures, roles known
+                sites_since = datetime.now(UTC)
                 failures.extend(website_pass(campaign, db, log_level, stats))
+                # an imprint's address is country evidence: classify those accounts again
+                classify_accounts(store, accounts=store.accounts_with_site_country(sites_since))
                 measure_campaign(store, campaign)  # graph measures the ranking reads
                 link_identities(store)  # one lead per person or organisation
                 result.leads = len(rank(store, campaign, now=now))

@@ -7,6 +7,7 @@ corrected fields are copied back over the classifier's values, in the same trans
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -30,17 +31,27 @@ _WRITTEN = (
 
 class ClassifyIO(Overrides):
     @unit
-    def accounts_for_classification(self, only_new: bool = True) -> pd.DataFrame:
-        """Profiles plus up to 20 most recent post texts, for ``nlp.classify``.
+    def accounts_for_classification(
+        self, only_new: bool = True, accounts: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Profiles plus up to 20 most recent post texts and the countries of their
+        websites' imprints (``site_countries``: ``{url, country}``), for ``nlp.classify``.
 
-        ``only_new`` selects accounts never classified (``classified_at`` NULL).
+        ``only_new`` selects accounts never classified (``classified_at`` NULL),
+        ``accounts`` the accounts named (None: every account).
         """
-        df = self.con.execute(sql("accounts_for_classification"), {"only_new": only_new}).df()
+        params = {"only_new": only_new, "accounts": None if accounts is None else list(accounts)}
+        df = self.con.execute(sql("accounts_for_classification"), params).df()
         df["fields"] = [json.loads(f) if isinstance(f, str) and f else [] for f in df["fields"]]
         # NULL lists arrive as None or pandas' NA, depending on the column's other rows
         df["labels"] = [[] if v is None or v is pd.NA else list(v) for v in df["labels"]]
         df["posts"] = [list(v) for v in df["posts"]]
         df["post_langs"] = [list(v) for v in df["post_langs"]]
+        df["site_countries"] = pd.Series(
+            [[] if v is None or v is pd.NA else [dict(x) for x in v] for v in df["site_countries"]],
+            index=df.index,
+            dtype="object",
+        )
         return df
 
     def write_classifications(self, df: pd.DataFrame) -> int:

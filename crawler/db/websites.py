@@ -60,6 +60,16 @@ class Websites(Connection):
         names = [d[0] for d in cur.description or []]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
+    @unit
+    def accounts_with_site_country(self, since: datetime) -> list[str]:
+        """Accounts with a website read since ``since`` whose imprint gave a country."""
+        rows = self.con.execute(
+            "SELECT DISTINCT account_id FROM websites WHERE status = 'ok'"
+            " AND country IS NOT NULL AND fetched_at >= ? ORDER BY account_id",
+            [utc(since)],
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
     def save_websites(
         self, websites: Sequence[dict[str, Any]], contacts: Sequence[dict[str, Any]]
     ) -> int:
