@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import islice
 from typing import Any
@@ -23,14 +23,14 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from nlp.combine import combine
-from nlp.components import Evidence, RoleComponent, decide
+from nlp.components import Decision, Evidence, RoleComponent, decide
 from nlp.country import (  # noqa: F401  (make_country_component registers the factory)
     make_country_component,
     site_countries,
 )
 from nlp.language import detect_text_languages, detected_reason, platform_language
 from nlp.phrases import cache_tokens, get_ext, set_ext, text_doc
-from nlp.profile import field_pairs, text_and_sections, text_of
+from nlp.profile import field_pairs, site_host, text_and_sections, text_of
 from nlp.scope import infer_scope
 from nlp.textcat import make_textcat_component  # noqa: F401  (registers the factory)
 
@@ -69,6 +69,65 @@ def build_pipeline(lexicon_dir: str = "", use_esco: bool = True, model_dir: str 
     nlp.add_pipe("scout_roles", config={"lexicon_dir": lexicon_dir, "use_esco": use_esco})
     nlp.add_pipe("scout_country")
     return cache_tokens(nlp)
+
+
+# The legal form an account's website states in its imprint (the website pass,
+# crawler/sites/legal.py; these keys are its labels, lower-cased), where it separates
+# org types: a company, a non-profit company or association of the kinds Italian and
+# Czech law define for NGOs. The forms associations, NGOs and unions share (e.V., asbl,
+# vzw, Verein...) say only "an organisation", and so do foundations' (Stichting,
+# Fundación, Fondazione, Fundacja are the usual form of operating NGOs in NL, ES, IT and
+# PL: not a funder) and "Ltd" (British and Irish charities are companies limited by
+# guarantee). It decides the type of an account already read as an organisation, never
+# its role: a journalist's or a politician's site may be run by a publisher or a party.
+IMPRINT_FORM_TYPES: dict[str, str] = {
+    "ggmbh": "ngo", "onlus": "ngo", "odv": "ngo", "ets": "ngo", "o.p.s.": "ngo",
+    "gmbh": "company", "sarl": "company", "sas": "company", "b.v.": "company",
+}  # fmt: skip
+IMPRINT_FORMS_SHARED: frozenset[str] = frozenset(
+    {"e.v.", "verein", "asbl", "vzw", "association loi 1901", "vereniging", "aps",
+     "asociación", "stowarzyszenie", "z. s.", "associação", "ry", "ideell förening",
+     "stiftung", "stichting", "fundación", "fondazione", "fundacja", "ltd"}
+)  # fmt: skip
+IMPRINT_FORM_WEIGHT = 2.0  # sites whose imprints disagree: the type with the most weight
+
+
+def imprint_evidence(sites: Any) -> list[Evidence]:
+    """Org-type evidence from the legal forms the account's websites' imprints state
+    (``sites``: ``{url, legal_form, ...}`` mappings, the ``websites`` rows)."""
+    out: list[Evidence] = []
+    if not isinstance(sites, list | tuple):  # a JSON line's value may be anything
+        return out
+    for site in sites:
+        if not isinstance(site, Mapping):
+            continue
+        form = text_of(site.get("legal_form")).strip()
+        org_type = IMPRINT_FORM_TYPES.get(form.lower())
+        if org_type:
+            reason = (
+                f"website {site_host(site.get('url'))}: imprint legal form '{form}' ({org_type})"
+            )
+            out.append(
+                Evidence(
+                    f"imprint:{org_type}", "organization", org_type, IMPRINT_FORM_WEIGHT, reason
+                )
+            )
+    return out
+
+
+def with_imprint_type(decision: Decision, imprint: list[Evidence]) -> Decision:
+    """``decision`` with the org type the imprints' legal forms state (the one with the
+    most weight; the first on a tie) and their reasons after the model's."""
+    weight: dict[str, float] = {}
+    for ev in imprint:
+        weight[ev.org_type] = weight.get(ev.org_type, 0.0) + ev.weight
+    org_type = max(weight, key=lambda t: weight[t])
+    said = [ev.reason for ev in imprint if ev.org_type == org_type]
+    reasons = list(decision.reasons)
+    at = 1 if reasons and reasons[0].startswith("model ") else 0
+    if decision.org_type not in (None, org_type):
+        said.append(f"the imprint's legal form over the reading '{decision.org_type}'")
+    return replace(decision, org_type=org_type, reasons=reasons[:at] + said + reasons[at:])
 
 
 def _fields(profile: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -185,7 +244,7 @@ class Classifier:
             scout_lang=language,
             scout_sections=sections,
             scout_instance=text_of(profile.get("instance")) or None,
-            scout_site_countries=site_countries(profile.get("site_countries")),
+            scout_site_countries=site_countries(profile.get("sites")),
         )
         return doc, language, lang_reason
 
@@ -198,6 +257,9 @@ class Classifier:
         own = get_ext(doc, "scout_decision")
         lexicon = decide(evidence) if structural or own is None else own
         decision = combine(get_ext(doc, "scout_textcat"), lexicon, evidence)
+        imprint = imprint_evidence(profile.get("sites"))
+        if imprint and decision.role == "organization":  # the type, never the role
+            decision = with_imprint_type(decision, imprint)
         bot_reason = _is_bot(profile)
         is_bot = bool(bot_reason) or decision.is_bot
         country = get_ext(doc, "scout_country")

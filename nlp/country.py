@@ -33,7 +33,7 @@ from nlp.phrases import (
     text_doc,
     whole_word,
 )
-from nlp.profile import field_name, field_value_start, text_and_sections
+from nlp.profile import field_name, field_value_start, site_host, text_and_sections
 
 NON_EU = "--"
 # Country-code TLDs of the member states (Greece: .gr, ISO GR).
@@ -310,7 +310,7 @@ class _Evidence:
 
 def site_countries(sites: Iterable[Any] | None) -> list[tuple[str, str]]:
     """``(host, member state)`` of the websites whose imprint gives an address in a
-    member state; ``sites`` are ``{url, country}`` mappings (``websites`` rows)."""
+    member state; ``sites`` are ``{url, country, ...}`` mappings (``websites`` rows)."""
     out: list[tuple[str, str]] = []
     if not isinstance(sites, list | tuple):  # a JSON line's value may be anything
         return out
@@ -318,9 +318,7 @@ def site_countries(sites: Iterable[Any] | None) -> list[tuple[str, str]]:
         if not isinstance(site, Mapping):
             continue
         code = country_code(str(site.get("country") or ""))
-        url = str(site.get("url") or "")
-        host = re.sub(r"^[a-z][a-z0-9+.-]*://", "", url, flags=re.I).split("/", 1)[0].lower()
-        host = host.removeprefix("www.")
+        host = site_host(site.get("url"))
         if code and host and (host, code) not in out:
             out.append((host, code))
     return out

@@ -9,6 +9,7 @@ Components read the labels from ``doc._.scout_sections`` to say where a word was
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -20,6 +21,13 @@ def text_of(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return str(value)
+
+
+def site_host(url: Any) -> str:
+    """The host of a website's URL as reasons name it: lower case, no scheme, no
+    ``www.`` ("https://www.luft.example.org/kontakt" -> "luft.example.org")."""
+    host = re.sub(r"^[a-z][a-z0-9+.-]*://", "", text_of(url).strip(), flags=re.I)
+    return host.split("/", 1)[0].lower().removeprefix("www.")
 
 
 def field_pairs(fields: Iterable[Any] | None) -> list[tuple[str, str]]:

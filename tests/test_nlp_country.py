@@ -170,8 +170,37 @@ def test_an_imprints_address_outweighs_the_sites_domain() -> None:
         "fields": [{"name": "Web", "value": "https://luft.example.de"}],
     }
     assert clf.classify(profile)["country"] == "DE"  # the ccTLD alone
-    out = clf.classify(
-        {**profile, "site_countries": [{"url": "https://luft.example.de/", "country": "AT"}]}
-    )
+    out = clf.classify({**profile, "sites": [{"url": "https://luft.example.de/", "country": "AT"}]})
     assert out["country"] == "AT", out["reasons"]
     assert "website luft.example.de: imprint address in AT" in out["reasons"]
+
+
+def test_an_imprints_legal_form_decides_the_type_not_the_role() -> None:
+    from crawler.sites.legal import LEGAL_FORMS
+    from nlp.classify import IMPRINT_FORM_TYPES, IMPRINT_FORMS_SHARED, Classifier
+
+    # every form the website pass can store is either a type or deliberately none
+    labels = {label.lower() for label, _ in LEGAL_FORMS}
+    assert labels == set(IMPRINT_FORM_TYPES) | IMPRINT_FORMS_SHARED
+    clf = Classifier()
+    org = {
+        "display_name": "Saubere Luft für Kinder",
+        "bio": "Wir fördern Projekte für saubere Luft an Schulen in ganz Deutschland.",
+    }
+    plain = clf.classify(org)
+    assert plain["role"] == "organization" and plain["org_type"] != "company"
+    site = {"url": "https://www.luft-projekte.example/impressum", "legal_form": "GmbH"}
+    found = clf.classify({**org, "sites": [site]})
+    assert found["org_type"] == "company", found["reasons"]
+    assert (
+        "website luft-projekte.example: imprint legal form 'GmbH' (company)" in (found["reasons"])
+    )
+    # the forms associations, NGOs, unions and operating foundations share change nothing
+    for form in ("e.V.", "Stichting", "Fundacja", "Ltd"):
+        shared = clf.classify({**org, "sites": [{**site, "legal_form": form}]})
+        assert (shared["org_type"], shared["reasons"]) == (plain["org_type"], plain["reasons"])
+    # a journalist whose site a publisher runs stays a journalist
+    reporter = {"display_name": "Anna Weber", "bio": "Journalistin. Umwelt und Klima."}
+    assert clf.classify(reporter)["role"] == "journalist"
+    published = {"url": "https://verlag.example", "legal_form": "GmbH"}
+    assert clf.classify({**reporter, "sites": [published]})["role"] == "journalist"

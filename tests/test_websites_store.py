@@ -70,44 +70,55 @@ def test_forget_and_opt_out_erase_websites_and_contacts() -> None:
     assert store.count("websites") == 0 and store.count("contacts") == 0
 
 
-def test_an_imprints_address_gives_the_accounts_country() -> None:
-    """The website pass's imprint country is read back by the classifier (as evidence
-    with its reason); sites not read or without an address give nothing."""
+def test_an_imprint_is_read_back_by_the_classifier() -> None:
+    """The website pass's imprint country and legal form are read back by the
+    classifier (as evidence with its reason); sites not read give nothing."""
     from crawler.app.crawl import classify_accounts
 
     store = Store(":memory:")
-    bio = "Verein für saubere Luft in unseren Städten."
     store.upsert_accounts(
         [
-            mastodon_account("alice", display_name="Saubere Luft e.V.", bio=bio),
-            mastodon_account("bob", display_name="Luftverein", bio=bio),
+            mastodon_account(
+                "alice",
+                display_name="Saubere Luft e.V.",
+                bio="Verein für saubere Luft in unseren Städten.",
+            ),
+            mastodon_account(
+                "bob",
+                display_name="Luftfonds",
+                bio="Wir fördern Projekte für saubere Luft an Schulen.",
+            ),
+            mastodon_account("carol", display_name="Luftverein", bio="Für saubere Luft."),
         ]
     )
+    carol = ALICE.replace("alice", "carol")
     store.save_websites(
         [
             # an .org site with an address in Vienna: the imprint decides
             _site(ALICE, url="https://luft.example.org/", country="AT"),
-            _site(BOB, url="https://bob.example.org/", status="robots", country=None),
+            _site(BOB, url="https://fonds.example/", country=None, legal_form="gGmbH"),
+            _site(carol, url="https://carol.example/", status="robots", country=None),
         ],
         [],
     )
     df = store.accounts_for_classification(only_new=False).set_index("account_id")
-    assert df.loc[ALICE, "site_countries"] == [
-        {"url": "https://luft.example.org/", "country": "AT"}
+    assert df.loc[ALICE, "sites"] == [
+        {"url": "https://luft.example.org/", "country": "AT", "legal_form": "e.V."}
     ]
-    assert df.loc[BOB, "site_countries"] == []
-    assert store.accounts_with_site_country(T) == [ALICE]
-    assert store.accounts_with_site_country(datetime(2026, 11, 21, tzinfo=UTC)) == []
+    assert df.loc[carol, "sites"] == []
+    assert store.accounts_with_imprint(T) == [ALICE, BOB]
+    assert store.accounts_with_imprint(datetime(2026, 11, 21, tzinfo=UTC)) == []
     assert classify_accounts(store, accounts=[]) == 0
-    assert classify_accounts(store, accounts=store.accounts_with_site_country(T)) == 1
-    rows = dict(
-        store.con.execute(
-            "SELECT account_id, country FROM accounts WHERE classified_at IS NOT NULL"
+    assert classify_accounts(store, accounts=store.accounts_with_imprint(T)) == 2
+    got = {
+        r[0]: r[1:]
+        for r in store.con.execute(
+            "SELECT account_id, country, org_type, class_reasons FROM accounts"
+            " WHERE classified_at IS NOT NULL"
         ).fetchall()
-    )
-    assert rows == {ALICE: "AT"}  # only the account named was classified
-    reasons = store.con.execute(
-        "SELECT class_reasons FROM accounts WHERE account_id = ?", [ALICE]
-    ).fetchone()
-    assert reasons is not None
-    assert "website luft.example.org: imprint address in AT" in reasons[0]
+    }
+    assert set(got) == {ALICE, BOB}  # only the accounts named were classified
+    assert got[ALICE][0] == "AT"
+    assert "website luft.example.org: imprint address in AT" in got[ALICE][2]
+    assert got[BOB][1] == "ngo"
+    assert "website fonds.example: imprint legal form 'gGmbH' (ngo)" in got[BOB][2]

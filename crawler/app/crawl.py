@@ -230,7 +230,7 @@ def classify_accounts(
             "instance": r["instance"],
             "post_langs": [x for x in r["post_langs"] if x],
             "labels": r["labels"],
-            "site_countries": r["site_countries"],
+            "sites": r["sites"],
         }
 
     profiles = (profile(r) for r in df.to_dict("records"))
@@ -409,8 +409,8 @@ def run_crawl(
                 # [websites]: the sites of organisations and public figures, roles known
                 sites_since = datetime.now(UTC)
                 failures.extend(website_pass(campaign, db, log_level, stats))
-                # an imprint's address is country evidence: classify those accounts again
-                classify_accounts(store, accounts=store.accounts_with_site_country(sites_since))
+                # an imprint's address and legal form are evidence: classify those again
+                classify_accounts(store, accounts=store.accounts_with_imprint(sites_since))
                 measure_campaign(store, campaign)  # graph measures the ranking reads
                 link_identities(store)  # one lead per person or organisation
                 result.leads = len(rank(store, campaign, now=now))

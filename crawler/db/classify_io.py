@@ -35,7 +35,7 @@ class ClassifyIO(Overrides):
         self, only_new: bool = True, accounts: Sequence[str] | None = None
     ) -> pd.DataFrame:
         """Profiles plus up to 20 most recent post texts and the countries of their
-        websites' imprints (``site_countries``: ``{url, country}``), for ``nlp.classify``.
+        websites' imprints (``sites``: ``{url, country, legal_form}``), for ``nlp.classify``.
 
         ``only_new`` selects accounts never classified (``classified_at`` NULL),
         ``accounts`` the accounts named (None: every account).
@@ -47,8 +47,8 @@ class ClassifyIO(Overrides):
         df["labels"] = [[] if v is None or v is pd.NA else list(v) for v in df["labels"]]
         df["posts"] = [list(v) for v in df["posts"]]
         df["post_langs"] = [list(v) for v in df["post_langs"]]
-        df["site_countries"] = pd.Series(
-            [[] if v is None or v is pd.NA else [dict(x) for x in v] for v in df["site_countries"]],
+        df["sites"] = pd.Series(
+            [[] if v is None or v is pd.NA else [dict(x) for x in v] for v in df["sites"]],
             index=df.index,
             dtype="object",
         )

@@ -61,11 +61,13 @@ class Websites(Connection):
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     @unit
-    def accounts_with_site_country(self, since: datetime) -> list[str]:
-        """Accounts with a website read since ``since`` whose imprint gave a country."""
+    def accounts_with_imprint(self, since: datetime) -> list[str]:
+        """Accounts with a website read since ``since`` whose imprint gave a country or
+        a legal form (evidence the classifier reads)."""
         rows = self.con.execute(
             "SELECT DISTINCT account_id FROM websites WHERE status = 'ok'"
-            " AND country IS NOT NULL AND fetched_at >= ? ORDER BY account_id",
+            " AND (country IS NOT NULL OR legal_form IS NOT NULL) AND fetched_at >= ?"
+            " ORDER BY account_id",
             [utc(since)],
         ).fetchall()
         return [str(r[0]) for r in rows]

@@ -1,13 +1,13 @@
--- Profiles plus their 20 most recent non-empty post texts (and languages) and the
--- countries their websites' imprints give (read by the website pass), for the
+-- Profiles plus their 20 most recent non-empty post texts (and languages) and what
+-- their websites' imprints state (country, legal form; read by the website pass), for the
 -- classifier; $only_new keeps accounts never classified, $accounts (a list, or NULL for
 -- all) the accounts named.
 WITH sites AS (
     SELECT account_id,
-           list({'url': coalesce(final_url, url), 'country': country}
-                ORDER BY url) AS site_countries
+           list({'url': coalesce(final_url, url), 'country': country,
+                 'legal_form': legal_form} ORDER BY url) AS sites
     FROM websites
-    WHERE status = 'ok' AND country IS NOT NULL
+    WHERE status = 'ok' AND (country IS NOT NULL OR legal_form IS NOT NULL)
     GROUP BY account_id
 ),
 recent AS (
@@ -26,7 +26,7 @@ SELECT a.account_id, a.platform, a.handle, a.display_name, a.bio,
        coalesce(list(r.text ORDER BY r.n) FILTER (WHERE r.n <= 20), [])::VARCHAR[] AS posts,
        coalesce(list(r.lang ORDER BY r.n) FILTER (WHERE r.n <= 20), [])::VARCHAR[]
          AS post_langs,
-       any_value(s.site_countries) AS site_countries
+       any_value(s.sites) AS sites
 FROM accounts a LEFT JOIN recent r ON r.account_id = a.account_id
      LEFT JOIN sites s ON s.account_id = a.account_id
 WHERE (NOT $only_new OR a.classified_at IS NULL)
