@@ -308,7 +308,7 @@ class _Evidence:
         return best, round(min(0.97, confidence), 3), kept
 
 
-def site_countries(sites: Iterable[Any] | None) -> list[tuple[str, str]]:
+def site_countries(sites: Any) -> list[tuple[str, str]]:
     """``(host, member state)`` of the websites whose imprint gives an address in a
     member state; ``sites`` are ``{url, country, ...}`` mappings (``websites`` rows)."""
     out: list[tuple[str, str]] = []

@@ -34,8 +34,8 @@ class ClassifyIO(Overrides):
     def accounts_for_classification(
         self, only_new: bool = True, accounts: Sequence[str] | None = None
     ) -> pd.DataFrame:
-        """Profiles plus up to 20 most recent post texts and the countries of their
-        websites' imprints (``sites``: ``{url, country, legal_form}``), for ``nlp.classify``.
+        """Profiles plus up to 20 most recent post texts and what their websites'
+        imprints state (``sites``: ``{url, country, legal_form}``), for ``nlp.classify``.
 
         ``only_new`` selects accounts never classified (``classified_at`` NULL),
         ``accounts`` the accounts named (None: every account).
