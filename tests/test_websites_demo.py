@@ -69,6 +69,22 @@ def test_organisations_with_a_website_end_with_a_contact_route(crawled: dict[str
     assert linked >= 0.3 * statuses["ok"]
 
 
+def test_the_imprints_country_reaches_the_accounts_in_the_same_crawl(
+    crawled: dict[str, Any],
+) -> None:
+    """The crawl classifies before the website pass and again, for the accounts whose
+    imprint it read, after it: the imprint's address is in their reasons and country."""
+    found = rows(
+        crawled["db"],
+        "SELECT a.country, w.country, a.class_reasons FROM accounts a"
+        " JOIN websites w USING (account_id) WHERE w.status = 'ok' AND w.country IS NOT NULL",
+    )
+    assert len(found) >= 30
+    said = [r for r in found if "imprint address in" in r[2]]
+    assert len(said) == len(found), [r[2] for r in found if r not in said][:3]
+    assert all(account == site for account, site, _ in found)
+
+
 def test_robots_txt_is_obeyed_and_sites_are_read_politely(crawled: dict[str, Any]) -> None:
     by_site: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for req in crawled["requests"]:
