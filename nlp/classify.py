@@ -26,6 +26,7 @@ from nlp.combine import combine
 from nlp.components import Decision, Evidence, RoleComponent, decide
 from nlp.country import (  # noqa: F401  (make_country_component registers the factory)
     make_country_component,
+    own_handle_domain,
     site_countries,
 )
 from nlp.language import detect_text_languages, detected_reason, platform_language
@@ -245,6 +246,7 @@ class Classifier:
             scout_sections=sections,
             scout_instance=text_of(profile.get("instance")) or None,
             scout_site_countries=site_countries(profile.get("sites")),
+            scout_handle_domain=own_handle_domain(profile.get("platform"), profile.get("handle")),
         )
         return doc, language, lang_reason
 

@@ -58,6 +58,9 @@ SERVICE_LABELS: frozenset[str] = frozenset(
     """mastodon mstdn masto social toot pixelfed peertube tube video matrix bsky lemmy
     friendica misskey pleroma akkoma kbin mbin fedi fediverse""".split()
 )
+# Bluesky handles under these domains belong to a hosting service, not to the account
+# (Bluesky's own, Bridgy Fed's bridged fediverse accounts): their domain says nothing.
+HOSTED_HANDLE_DOMAINS: tuple[str, ...] = ("bsky.social", "bsky.team", "brid.gy")
 # Languages spoken as a majority language in essentially one member state.
 LANGUAGE_PRIOR: dict[str, str] = {
     "fi": "FI",
@@ -235,6 +238,7 @@ def _set_extensions() -> None:
         ("scout_sections", None),
         ("scout_instance", None),
         ("scout_site_countries", None),
+        ("scout_handle_domain", None),
         ("scout_country", None),
         ("scout_country_confidence", 0.0),
         ("scout_country_reasons", None),
@@ -308,6 +312,18 @@ class _Evidence:
         return best, round(min(0.97, confidence), 3), kept
 
 
+def own_handle_domain(platform: Any, handle: Any) -> str | None:
+    """The domain of a Bluesky handle on a domain of the account's own ("greenpeace.de":
+    the protocol proves the account holds it, through DNS or the domain's web server),
+    None for a handle under a hosting service's domain and for other platforms."""
+    name = str(handle or "").strip().lower().rstrip(".")
+    if platform != "bluesky" or "." not in name or name.endswith(".invalid"):
+        return None
+    if any(name == d or name.endswith("." + d) for d in HOSTED_HANDLE_DOMAINS):
+        return None
+    return name
+
+
 def site_countries(sites: Any) -> list[tuple[str, str]]:
     """``(host, member state)`` of the websites whose imprint gives an address in a
     member state; ``sites`` are ``{url, country, ...}`` mappings (``websites`` rows)."""
@@ -327,7 +343,8 @@ def site_countries(sites: Any) -> list[tuple[str, str]]:
 class CountryComponent:
     """Member state of the profile in a Doc: reads ``doc._.scout_sections`` (a Doc
     without sections is read as a bio), ``doc._.scout_lang``, ``doc._.scout_instance``,
-    ``doc._.scout_site_countries`` (see :func:`site_countries`)
+    ``doc._.scout_site_countries`` (see :func:`site_countries`),
+    ``doc._.scout_handle_domain`` (see :func:`own_handle_domain`)
     and the text kept by :func:`nlp.phrases.text_doc` (else ``doc.text``); sets ``doc._.scout_country`` (ISO alpha-2 or None),
     ``doc._.scout_country_confidence``, ``doc._.scout_country_reasons`` and
     ``doc._.scout_name_places`` (the places found in the display name)."""
@@ -427,6 +444,15 @@ class CountryComponent:
             if found:
                 code, why = found
                 ev.add(code, WEIGHT_INSTANCE_TLD, f"instance {why} -> {code} (weak)")
+        domain: str | None = get_ext(doc, "scout_handle_domain")
+        tld = domain.rsplit(".", 1)[-1] if domain else ""
+        if tld in EU_TLDS:
+            code = EU_TLDS[tld]
+            ev.add(code, WEIGHT_SITE_TLD, f"handle {domain}: own domain -> {code}")
+        elif tld in NON_EU_TLDS:
+            ev.add(
+                NON_EU, WEIGHT_LINK_TLD / 2, f"handle {domain}: own domain (outside the EU, weak)"
+            )
         for host, code in get_ext(doc, "scout_site_countries") or ():
             ev.add(code, WEIGHT_IMPRINT, f"website {host}: imprint address in {code}")
         language: str | None = get_ext(doc, "scout_lang")

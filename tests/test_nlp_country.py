@@ -204,3 +204,27 @@ def test_an_imprints_legal_form_decides_the_type_not_the_role() -> None:
     assert clf.classify(reporter)["role"] == "journalist"
     published = {"url": "https://verlag.example", "legal_form": "GmbH"}
     assert clf.classify({**reporter, "sites": [published]})["role"] == "journalist"
+
+
+def test_a_bluesky_handle_on_an_own_domain_names_the_country() -> None:
+    from nlp.classify import Classifier
+    from nlp.country import own_handle_domain
+
+    assert own_handle_domain("bluesky", "Luft-Berlin.de.") == "luft-berlin.de"
+    assert own_handle_domain("bluesky", "anna.bsky.social") is None
+    assert own_handle_domain("bluesky", "jay.bsky.team") is None
+    assert own_handle_domain("bluesky", "anna.mastodon.social.ap.brid.gy") is None
+    assert own_handle_domain("bluesky", "handle.invalid") is None
+    assert own_handle_domain("mastodon", "anna@social.example.de") is None
+    assert own_handle_domain(None, "luft.de") is None
+    clf = Classifier()
+    profile = {"platform": "bluesky", "display_name": "Saubere Luft", "bio": "Für saubere Luft."}
+    assert clf.classify({**profile, "handle": "luft.bsky.social"})["country"] is None
+    own = clf.classify({**profile, "handle": "saubereluft.at"})
+    assert own["country"] == "AT"
+    assert "handle saubereluft.at: own domain -> AT" in own["reasons"]
+    # a generic or outside-EU domain names no member state
+    assert clf.classify({**profile, "handle": "saubereluft.org"})["country"] is None
+    uk = clf.classify({**profile, "handle": "cleanair.co.uk"})
+    assert uk["country"] is None
+    assert "handle cleanair.co.uk: own domain (outside the EU, weak)" in uk["reasons"]
