@@ -51,8 +51,12 @@ DISABLED = "-"  # model_dir value that turns the model off (lexicon only)
 
 
 _ALNUM = re.compile(r"[^\W_]")
-# A field value that is one link and nothing else ("https://example.org", "example.org/x")
-_LINK_ONLY = re.compile(r"\s*(?:[a-z][a-z0-9+.-]*://)?[^\s/]+\.[^\s/]+(?:/\S*)?\s*", re.I)
+# A field value that is one link and nothing else: "https://Example.org/x", or without a
+# scheme a host ending in a lower-case top-level domain ("example.org/x"; not "e.V.",
+# "St.Pauli")
+_LINK_ONLY = re.compile(
+    r"\s*(?:(?i:[a-z][a-z0-9+.-]*://)\S+|[^\s/@]+\.[a-z]{2,24}(?::\d+)?(?:/\S*)?)\s*"
+)
 
 
 def _has_alnum(text: str) -> bool:

@@ -332,9 +332,13 @@ def test_the_model_does_not_read_link_only_fields() -> None:
     assert model_text(text, sections) == (
         "Verband der Bäcker\nWir vertreten das Bäckerhandwerk.\nOrt: Köln\n"
     )
-    # a field with words beside the link is read
-    text2, sections2 = text_and_sections("X", "", [{"name": "Web", "value": "see x.org now"}])
-    assert model_text(text2, sections2) == text2
+    # a field with words beside the link is read, and so are values that only look alike
+    for value in ("see x.org now", "e.V.", "St.Pauli", "anna@example.org"):
+        text2, sections2 = text_and_sections("X", "", [{"name": "Web", "value": value}])
+        assert model_text(text2, sections2) == text2, value
+    for value in ("HTTPS://Example.ORG", "luft.example.de:8080/about", "http://127.0.0.1:5000"):
+        text2, sections2 = text_and_sections("X", "", [{"name": "Web", "value": value}])
+        assert model_text(text2, sections2) == "X\n", value
 
 
 def test_a_website_field_gives_the_country_not_a_different_model_answer() -> None:
