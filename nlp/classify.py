@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -31,7 +32,7 @@ from nlp.country import (  # noqa: F401  (make_country_component registers the f
 )
 from nlp.language import detect_text_languages, detected_reason, platform_language
 from nlp.phrases import cache_tokens, get_ext, set_ext, text_doc
-from nlp.profile import field_pairs, site_host, text_and_sections, text_of
+from nlp.profile import field_pairs, site_host, site_rows, text_and_sections, text_of
 from nlp.scope import infer_scope
 from nlp.textcat import make_textcat_component  # noqa: F401  (registers the factory)
 
@@ -90,40 +91,26 @@ IMPRINT_FORMS_SHARED: frozenset[str] = frozenset(
      "asociación", "stowarzyszenie", "z. s.", "associação", "ry", "ideell förening",
      "stiftung", "stichting", "fundación", "fondazione", "fundacja", "ltd"}
 )  # fmt: skip
-IMPRINT_FORM_WEIGHT = 2.0  # sites whose imprints disagree: the type with the most weight
 
 
-def imprint_evidence(sites: Any) -> list[Evidence]:
-    """Org-type evidence from the legal forms the account's websites' imprints state
-    (``sites``: ``{url, legal_form, ...}`` mappings, the ``websites`` rows)."""
-    out: list[Evidence] = []
-    if not isinstance(sites, list | tuple):  # a JSON line's value may be anything
-        return out
-    for site in sites:
-        if not isinstance(site, Mapping):
-            continue
+def imprint_types(sites: Any) -> list[tuple[str, str]]:
+    """``(org type, reason)`` per website whose imprint states a legal form that
+    separates types (``sites``: the profile's ``{url, legal_form, ...}`` rows)."""
+    out = []
+    for site in site_rows(sites):
         form = text_of(site.get("legal_form")).strip()
         org_type = IMPRINT_FORM_TYPES.get(form.lower())
         if org_type:
-            reason = (
-                f"website {site_host(site.get('url'))}: imprint legal form '{form}' ({org_type})"
-            )
-            out.append(
-                Evidence(
-                    f"imprint:{org_type}", "organization", org_type, IMPRINT_FORM_WEIGHT, reason
-                )
-            )
+            host = site_host(site.get("url"))
+            out.append((org_type, f"website {host}: imprint legal form '{form}' ({org_type})"))
     return out
 
 
-def with_imprint_type(decision: Decision, imprint: list[Evidence]) -> Decision:
-    """``decision`` with the org type the imprints' legal forms state (the one with the
-    most weight; the first on a tie) and their reasons after the model's."""
-    weight: dict[str, float] = {}
-    for ev in imprint:
-        weight[ev.org_type] = weight.get(ev.org_type, 0.0) + ev.weight
-    org_type = max(weight, key=lambda t: weight[t])
-    said = [ev.reason for ev in imprint if ev.org_type == org_type]
+def with_imprint_type(decision: Decision, imprint: list[tuple[str, str]]) -> Decision:
+    """``decision`` with the org type the imprints' legal forms state (the one most
+    sites state; the first on a tie) and their reasons after the model's."""
+    org_type = Counter(t for t, _ in imprint).most_common(1)[0][0]
+    said = [reason for t, reason in imprint if t == org_type]
     reasons = list(decision.reasons)
     at = 1 if reasons and reasons[0].startswith("model ") else 0
     if decision.org_type not in (None, org_type):
@@ -259,7 +246,7 @@ class Classifier:
         own = get_ext(doc, "scout_decision")
         lexicon = decide(evidence) if structural or own is None else own
         decision = combine(get_ext(doc, "scout_textcat"), lexicon, evidence)
-        imprint = imprint_evidence(profile.get("sites"))
+        imprint = imprint_types(profile.get("sites"))
         if imprint and decision.role == "organization":  # the type, never the role
             decision = with_imprint_type(decision, imprint)
         bot_reason = _is_bot(profile)

@@ -11,7 +11,7 @@ import csv
 import math
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -33,7 +33,7 @@ from nlp.phrases import (
     text_doc,
     whole_word,
 )
-from nlp.profile import field_name, field_value_start, site_host, text_and_sections
+from nlp.profile import field_name, field_value_start, site_host, site_rows, text_and_sections
 
 NON_EU = "--"
 # Country-code TLDs of the member states (Greece: .gr, ISO GR).
@@ -328,11 +328,7 @@ def site_countries(sites: Any) -> list[tuple[str, str]]:
     """``(host, member state)`` of the websites whose imprint gives an address in a
     member state; ``sites`` are ``{url, country, ...}`` mappings (``websites`` rows)."""
     out: list[tuple[str, str]] = []
-    if not isinstance(sites, list | tuple):  # a JSON line's value may be anything
-        return out
-    for site in sites:
-        if not isinstance(site, Mapping):
-            continue
+    for site in site_rows(sites):
         code = country_code(str(site.get("country") or ""))
         host = site_host(site.get("url"))
         if code and host and (host, code) not in out:

@@ -9,9 +9,10 @@ Components read the labels from ``doc._.scout_sections`` to say where a word was
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from crawler.core.net import host_key
 
 FIELD = "field"
 
@@ -26,8 +27,17 @@ def text_of(value: Any) -> str:
 def site_host(url: Any) -> str:
     """The host of a website's URL as reasons name it: lower case, no scheme, no
     ``www.`` ("https://www.luft.example.org/kontakt" -> "luft.example.org")."""
-    host = re.sub(r"^[a-z][a-z0-9+.-]*://", "", text_of(url).strip(), flags=re.I)
-    return host.split("/", 1)[0].lower().removeprefix("www.")
+    text = text_of(url).strip()
+    return host_key(text if "://" in text else "//" + text).removeprefix("www.")
+
+
+def site_rows(sites: Any) -> list[Mapping[str, Any]]:
+    """The ``{url, country, legal_form}`` mappings of a profile's ``sites`` (the
+    ``websites`` rows the website pass wrote); anything else (a JSON line's value may be
+    anything) gives none."""
+    if not isinstance(sites, list | tuple):
+        return []
+    return [s for s in sites if isinstance(s, Mapping)]
 
 
 def field_pairs(fields: Iterable[Any] | None) -> list[tuple[str, str]]:
