@@ -25,14 +25,18 @@ from spacy.tokens import Doc
 
 from nlp.combine import combine
 from nlp.components import Decision, Evidence, RoleComponent, decide
-from nlp.country import (  # noqa: F401  (make_country_component registers the factory)
-    make_country_component,
-    own_handle_domain,
-    site_countries,
-)
+from nlp.country import make_country_component  # noqa: F401  (registers the factory)
 from nlp.language import detect_text_languages, detected_reason, platform_language
 from nlp.phrases import cache_tokens, get_ext, set_ext, text_doc
-from nlp.profile import field_pairs, site_host, site_rows, text_and_sections, text_of
+from nlp.profile import (
+    field_pairs,
+    own_handle_domain,
+    site_countries,
+    site_host,
+    site_rows,
+    text_and_sections,
+    text_of,
+)
 from nlp.scope import infer_scope
 from nlp.textcat import make_textcat_component  # noqa: F401  (registers the factory)
 
@@ -234,6 +238,7 @@ class Classifier:
             scout_instance=text_of(profile.get("instance")) or None,
             scout_site_countries=site_countries(profile.get("sites")),
             scout_handle_domain=own_handle_domain(profile.get("platform"), profile.get("handle")),
+            scout_posts=profile.get("posts") or None,
         )
         return doc, language, lang_reason
 

@@ -33,7 +33,8 @@ from nlp.phrases import (
     text_doc,
     whole_word,
 )
-from nlp.profile import field_name, field_value_start, site_host, site_rows, text_and_sections
+from nlp.post_places import PostPlaces
+from nlp.profile import field_name, field_value_start, text_and_sections
 
 NON_EU = "--"
 # Country-code TLDs of the member states (Greece: .gr, ISO GR).
@@ -58,9 +59,6 @@ SERVICE_LABELS: frozenset[str] = frozenset(
     """mastodon mstdn masto social toot pixelfed peertube tube video matrix bsky lemmy
     friendica misskey pleroma akkoma kbin mbin fedi fediverse""".split()
 )
-# Bluesky handles under these domains belong to a hosting service, not to the account
-# (Bluesky's own, Bridgy Fed's bridged fediverse accounts): their domain says nothing.
-HOSTED_HANDLE_DOMAINS: tuple[str, ...] = ("bsky.social", "bsky.team", "brid.gy")
 # Languages spoken as a majority language in essentially one member state.
 LANGUAGE_PRIOR: dict[str, str] = {
     "fi": "FI",
@@ -239,6 +237,7 @@ def _set_extensions() -> None:
         ("scout_instance", None),
         ("scout_site_countries", None),
         ("scout_handle_domain", None),
+        ("scout_posts", None),
         ("scout_country", None),
         ("scout_country_confidence", 0.0),
         ("scout_country_reasons", None),
@@ -312,35 +311,12 @@ class _Evidence:
         return best, round(min(0.97, confidence), 3), kept
 
 
-def own_handle_domain(platform: Any, handle: Any) -> str | None:
-    """The domain of a Bluesky handle on a domain of the account's own ("greenpeace.de":
-    the protocol proves the account holds it, through DNS or the domain's web server),
-    None for a handle under a hosting service's domain and for other platforms."""
-    name = str(handle or "").strip().lower().rstrip(".")
-    if platform != "bluesky" or "." not in name or name.endswith(".invalid"):
-        return None
-    if any(name == d or name.endswith("." + d) for d in HOSTED_HANDLE_DOMAINS):
-        return None
-    return name
-
-
-def site_countries(sites: Any) -> list[tuple[str, str]]:
-    """``(host, member state)`` of the websites whose imprint gives an address in a
-    member state; ``sites`` are ``{url, country, ...}`` mappings (``websites`` rows)."""
-    out: list[tuple[str, str]] = []
-    for site in site_rows(sites):
-        code = country_code(str(site.get("country") or ""))
-        host = site_host(site.get("url"))
-        if code and host and (host, code) not in out:
-            out.append((host, code))
-    return out
-
-
 class CountryComponent:
     """Member state of the profile in a Doc: reads ``doc._.scout_sections`` (a Doc
     without sections is read as a bio), ``doc._.scout_lang``, ``doc._.scout_instance``,
     ``doc._.scout_site_countries`` (see :func:`site_countries`),
-    ``doc._.scout_handle_domain`` (see :func:`own_handle_domain`)
+    ``doc._.scout_handle_domain`` (see :func:`own_handle_domain`),
+    ``doc._.scout_posts`` (recent post texts, see :mod:`nlp.post_places`)
     and the text kept by :func:`nlp.phrases.text_doc` (else ``doc.text``); sets ``doc._.scout_country`` (ISO alpha-2 or None),
     ``doc._.scout_country_confidence``, ``doc._.scout_country_reasons`` and
     ``doc._.scout_name_places`` (the places found in the display name)."""
@@ -350,6 +326,7 @@ class CountryComponent:
         self.nlp = nlp
         self.name = name
         self.gazetteer = Gazetteer(nlp, places_path)
+        self.post_places = PostPlaces(nlp, self.gazetteer.places, self.gazetteer.find, text_doc)
 
     @lru_cache(maxsize=4096)  # noqa: B019 (one component per pipeline, few hosts)
     def instance_country(self, instance: str) -> tuple[str, str] | None:
@@ -434,6 +411,10 @@ class CountryComponent:
                 ev.places(find(start, end), "name", WEIGHT_NAME_PLACE, WEIGHT_NAME_PLACE)
             if flagged:
                 ev.flags(text[start:end], "name", WEIGHT_FLAG_NAME)
+        posts: list[str] | None = get_ext(doc, "scout_posts")
+        if posts:  # weak, never answers alone (nlp.post_places)
+            for code, weight, why in self.post_places.evidence(posts):
+                ev.add(code, weight, why)
         instance: str | None = get_ext(doc, "scout_instance")
         if instance:
             found = self.instance_country(instance)
@@ -477,12 +458,19 @@ def infer_country(
     display_name: str | None,
     instance: str | None,
     language: str | None,
+    posts: Iterable[Any] | None = None,
 ) -> tuple[str | None, float, list[str]]:
     """(ISO alpha-2 or None, confidence 0..1, reasons) for one profile."""
     nlp = _pipeline()
     text, sections = text_and_sections(display_name, bio, fields)
     doc = text_doc(nlp, text)
-    set_ext(doc, scout_sections=sections, scout_instance=instance, scout_lang=language)
+    set_ext(
+        doc,
+        scout_sections=sections,
+        scout_instance=instance,
+        scout_lang=language,
+        scout_posts=list(posts or []),
+    )
     component = nlp.get_pipe("scout_country")
     assert isinstance(component, CountryComponent)
     return component.infer(doc)

@@ -13,8 +13,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from crawler.core.net import host_key
+from crawler.core.vocab import country_code
 
 FIELD = "field"
+# Bluesky handles under these domains belong to a hosting service, not to the account
+# (Bluesky's own, Bridgy Fed's bridged fediverse accounts): their domain says nothing.
+HOSTED_HANDLE_DOMAINS: tuple[str, ...] = ("bsky.social", "bsky.team", "brid.gy")
 
 
 def text_of(value: Any) -> str:
@@ -88,3 +92,27 @@ def text_and_sections(
         sections.append((start, len(text), label))
         text += "\n"
     return text, sections
+
+
+def own_handle_domain(platform: Any, handle: Any) -> str | None:
+    """The domain of a Bluesky handle on a domain of the account's own ("greenpeace.de":
+    the protocol proves the account holds it, through DNS or the domain's web server),
+    None for a handle under a hosting service's domain and for other platforms."""
+    name = str(handle or "").strip().lower().rstrip(".")
+    if platform != "bluesky" or "." not in name or name.endswith(".invalid"):
+        return None
+    if any(name == d or name.endswith("." + d) for d in HOSTED_HANDLE_DOMAINS):
+        return None
+    return name
+
+
+def site_countries(sites: Any) -> list[tuple[str, str]]:
+    """``(host, member state)`` of the websites whose imprint gives an address in a
+    member state; ``sites`` are ``{url, country, ...}`` mappings (``websites`` rows)."""
+    out: list[tuple[str, str]] = []
+    for site in site_rows(sites):
+        code = country_code(str(site.get("country") or ""))
+        host = site_host(site.get("url"))
+        if code and host and (host, code) not in out:
+            out.append((host, code))
+    return out

@@ -151,7 +151,7 @@ def test_instance_country_from_known_list_and_city_in_host() -> None:
 
 def test_an_imprints_address_outweighs_the_sites_domain() -> None:
     from nlp.classify import Classifier
-    from nlp.country import site_countries
+    from nlp.profile import site_countries
 
     assert site_countries(
         [
@@ -208,7 +208,7 @@ def test_an_imprints_legal_form_decides_the_type_not_the_role() -> None:
 
 def test_a_bluesky_handle_on_an_own_domain_names_the_country() -> None:
     from nlp.classify import Classifier
-    from nlp.country import own_handle_domain
+    from nlp.profile import own_handle_domain
 
     assert own_handle_domain("bluesky", "Luft-Berlin.de.") == "luft-berlin.de"
     assert own_handle_domain("bluesky", "anna.bsky.social") is None
