@@ -27,6 +27,7 @@ from nlp.lexicon import LEXICON_DIR
 from nlp.phrases import (
     cache_tokens,
     get_ext,
+    key_words,
     longest_first,
     pattern_docs,
     set_ext,
@@ -110,7 +111,6 @@ WEIGHT_INSTANCE_TLD = 0.6
 WEIGHT_LANGUAGE = 0.8
 MIN_SCORE = 1.0
 
-_WORD = re.compile(r"[\w'’]+(?:[-.][\w'’]+)*")
 _FLAG = re.compile(r"[\U0001F1E6-\U0001F1FF]{2}")
 _HOST = re.compile(
     r"(?:https?://)?(?<![@\w.-])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,24}))"
@@ -130,7 +130,7 @@ PlaceMatch = tuple[str, Place]  # (surface as written, place)
 
 
 def _key(text: str) -> str:
-    return " ".join(m.group(0) for m in _WORD.finditer(text.lower())).replace("’", "'")
+    return " ".join(key_words(text))
 
 
 @lru_cache(maxsize=4096)

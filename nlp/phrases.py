@@ -16,6 +16,7 @@ without its per-access object) and pipelines that tokenise profile texts call
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -35,6 +36,17 @@ TOKENIZER_CACHE_CHUNKS = 100_000
 
 if not Doc.has_extension(TEXT_EXTENSION):
     Doc.set_extension(TEXT_EXTENSION, default=None)
+
+
+# A word of a gazetteer name or lexicon key: letters, digits and apostrophes, joined by
+# inner hyphens and dots ("saint-étienne", "st.pauli").
+_KEY_WORD = re.compile(r"[\w'’]+(?:[-.][\w'’]+)*")
+
+
+def key_words(text: str) -> list[str]:
+    """The lower-case words of ``text`` as names are keyed (typographic apostrophes
+    straight): ``" ".join(key_words(name))`` is a gazetteer key."""
+    return _KEY_WORD.findall(text.lower().replace("’", "'"))
 
 
 def text_doc(nlp: Language, text: str) -> Doc:

@@ -22,7 +22,6 @@ lower-case words is the longest word of a member-state city's name (a set lookup
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -31,6 +30,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from crawler.core.vocab import country_code
+from nlp.phrases import key_words
 
 MAX_POSTS = 20  # what accounts_for_classification.sql gives the classifier
 WEIGHT_PER_POST = 0.3
@@ -38,13 +38,6 @@ CAP = 0.9  # < nlp.country.MIN_SCORE (1.0)
 CITY_KINDS = frozenset({"city", "city_cs"})
 # GeoNames ids of the cities that seat EU institutions (Brussels, Strasbourg, Luxembourg).
 EU_SEAT_GEONAME_IDS = ("2800866", "2973783", "2960316")
-
-_WORD = re.compile(r"[\w'’]+(?:[-.][\w'’]+)*")
-
-
-def words(text: str) -> list[str]:
-    """Lower-case words as the gazetteer keys them (``nlp.country._key``)."""
-    return _WORD.findall(text.lower().replace("’", "'"))
 
 
 @lru_cache(maxsize=1)
@@ -58,7 +51,7 @@ def eu_seat_names() -> frozenset[str]:
     for gid in EU_SEAT_GEONAME_IDS:
         city = cities.get(gid) or {}
         for name in [city.get("name", ""), *city.get("alternatenames", [])]:
-            key = " ".join(words(str(name)))
+            key = " ".join(key_words(str(name)))
             if key:
                 names.add(key)
     return frozenset(names)
@@ -106,12 +99,12 @@ class PostPlaces:
         """The posts that may name a member-state city (a word of theirs is the longest
         word of one's name)."""
         index = self.index_words
-        return [p for p in posts if not index.isdisjoint(words(p))]
+        return [p for p in posts if not index.isdisjoint(key_words(p))]
 
     def evidence(self, posts: Iterable[Any] | None) -> list[tuple[str, float, str]]:
         """``(member state, weight, reason)`` per country whose cities the posts name."""
-        per_country: dict[str, list[tuple[int, str]]] = {}
-        for i, text in enumerate(self.candidates(distinct_posts(posts))):
+        per_country: dict[str, list[str]] = {}  # the city each post names first
+        for text in self.candidates(distinct_posts(posts)):
             doc = self.make_doc(self.nlp, text)
             named: set[str] = set()
             for _, _, (surface, place) in self.find(doc, text):
@@ -120,12 +113,11 @@ class PostPlaces:
                 if place.country in ("BE", "FR", "LU") and _is_seat(surface):
                     continue
                 named.add(place.country)
-                per_country.setdefault(place.country, []).append((i, surface))
+                per_country.setdefault(place.country, []).append(surface)
         out = []
-        for code, hits in per_country.items():
-            n = len(hits)  # one per post
-            surfaces = list(dict.fromkeys(s for _, s in hits))
-            quoted = ", ".join(f"'{s}'" for s in surfaces[:3])
+        for code, surfaces in per_country.items():
+            n = len(surfaces)  # one per post
+            quoted = ", ".join(f"'{s}'" for s in list(dict.fromkeys(surfaces))[:3])
             posts_word = "post" if n == 1 else "posts"
             out.append(
                 (
@@ -138,4 +130,4 @@ class PostPlaces:
 
 
 def _is_seat(surface: str) -> bool:
-    return " ".join(words(surface)) in eu_seat_names()
+    return " ".join(key_words(surface)) in eu_seat_names()

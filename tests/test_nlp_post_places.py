@@ -137,3 +137,36 @@ def test_the_prefilter_keeps_every_real_text_that_names_a_member_state_city() ->
             assert text in kept, text
     assert naming > 100  # the check ran on texts that do name cities
     assert len(kept) < len(texts) / 2  # and the lookup does leave most texts out
+
+
+def test_a_crawl_classifies_with_the_cities_of_the_stored_posts() -> None:
+    """The stored posts reach the classifier (accounts_for_classification.sql): an
+    account on a German instance whose posts name Saxon cities gets DE, with the posts'
+    reason; the same account without posts stays unknown."""
+    from crawler.app.crawl import classify_accounts
+    from crawler.db.store import Store
+    from tests.support.items import mastodon_account, mastodon_post
+
+    host = "mastodon.de"
+    store = Store(":memory:")
+    store.upsert_accounts(
+        [
+            mastodon_account("anna", host, bio="Radfahrerin", instance=host),
+            mastodon_account("ben", host, bio="Radfahrer", instance=host),
+        ]
+    )
+    store.upsert_posts(
+        [mastodon_post("anna", i, host, text=t, lang="de") for i, t in enumerate(LEIPZIG)]
+    )
+    assert classify_accounts(store) == 2
+    got = dict(
+        store.con.execute(
+            "SELECT handle, struct_pack(country, class_reasons) FROM accounts"
+        ).fetchall()
+    )
+    assert got[f"anna@{host}"]["country"] == "DE"
+    assert (
+        "posts: 'Leipzig', 'Dresden' in 3 posts -> DE (weak)"
+        in got[f"anna@{host}"]["class_reasons"]
+    )
+    assert got[f"ben@{host}"]["country"] is None
