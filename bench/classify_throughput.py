@@ -55,6 +55,17 @@ def main(argv: list[str] | None = None) -> int:
     base = rate(lambda: list(blank.pipe(texts, batch_size=256)), n, repeat)
     r_langs = rate(lambda: list(classifier.classify_many(with_langs)), n, repeat)
     r_bare = rate(lambda: list(classifier.classify_many(bare)), n, repeat)
+    # worst case for the post places (nlp.post_places): every post names a city, so
+    # every post is tokenised and matched (the demo's posts name few places)
+    cities = ("Leipzig", "Kraków", "Lyon", "Bologna", "Tampere", "Brno", "Porto", "Graz")
+    placed = [
+        {
+            **p,
+            "posts": [f"{t} 📍 {cities[(i + j) % len(cities)]}" for j, t in enumerate(p["posts"])],
+        }
+        for i, p in enumerate(with_langs)
+    ]
+    r_placed = rate(lambda: list(classifier.classify_many(placed)), n, repeat)
     lexicon_only = Classifier(ClassifierConfig(model_dir="-"))
     list(lexicon_only.classify_many(with_langs[:50]))
     r_lex = rate(lambda: list(lexicon_only.classify_many(with_langs)), n, repeat)
@@ -69,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, r in (
         ("classify, platform gives post languages", r_langs),
         ("classify, language detected (bios only)", r_bare),
+        ("classify, every post names a city", r_placed),
         ("classify without the model (lexicon only)", r_lex),
         ("scout_textcat alone (name, bio, fields)", r_model),
     ):
