@@ -110,3 +110,28 @@ def test_unusable_out_and_db_paths_are_exit_2(tmp_path: Path) -> None:
     assert "is not a folder" in line
     line = one_line_error(scout("leads", str(f), "--db", str(db), "--country", "UK", cwd=tmp_path))
     assert line.endswith("not an EU member state code: 'UK'")
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        ('"posts": "Heute in Leipzig"', "p.jsonl:2: 'posts' must be a list of texts, not str"),
+        ('"posts": 42', "p.jsonl:2: 'posts' must be a list of texts, not int"),
+        ('"posts": ["ok", {"text": "x"}]', "'posts' must be a list of texts, found {'text': 'x'}"),
+        ('"fields": {"Web": "x.de"}', "'fields' must be a list of objects, not dict"),
+        ('"sites": ["luft.de"]', "'sites' must be a list of objects, found 'luft.de'"),
+        ('"followers_count": "many"', "'followers_count' must be a number, found 'many'"),
+    ],
+)
+def test_classify_names_the_line_and_key_of_a_mistyped_value(record: str, expected: str) -> None:
+    """A value of the wrong kind is a one-line error naming line and key, before any
+    classification (a string of posts was read letter by letter, a number crashed)."""
+    from crawler.app.profiles import read_profiles
+    from crawler.core.errors import UserError
+
+    good = '{"platform": "mastodon", "handle": "a@b", "posts": ["x", null], "followers_count": 3}'
+    lines = [good, '{"handle": "a@b", ' + record + "}"]
+    assert len(read_profiles(lines[:1], "p.jsonl")) == 1
+    with pytest.raises(UserError) as err:
+        read_profiles(lines, "p.jsonl")
+    assert expected in str(err.value)
