@@ -30,6 +30,7 @@ from nlp.language import detect_text_languages, detected_reason, platform_langua
 from nlp.phrases import cache_tokens, get_ext, set_ext, text_doc
 from nlp.profile import (
     field_pairs,
+    instance_of,
     own_handle_domain,
     site_countries,
     site_host,
@@ -235,7 +236,7 @@ class Classifier:
             doc,
             scout_lang=language,
             scout_sections=sections,
-            scout_instance=text_of(profile.get("instance")) or None,
+            scout_instance=instance_of(profile),
             scout_site_countries=site_countries(profile.get("sites")),
             scout_handle_domain=own_handle_domain(profile.get("platform"), profile.get("handle")),
             scout_posts=profile.get("posts") or None,

@@ -211,6 +211,9 @@ def test_a_bluesky_handle_on_an_own_domain_names_the_country() -> None:
     from nlp.profile import own_handle_domain
 
     assert own_handle_domain("bluesky", "Luft-Berlin.de.") == "luft-berlin.de"
+    assert own_handle_domain("bluesky", "@luft-berlin.de") == "luft-berlin.de"
+    assert own_handle_domain("bluesky", "ola@mastodon.pl") is None
+    assert own_handle_domain("bluesky", "luft berlin.de") is None
     assert own_handle_domain("bluesky", "anna.bsky.social") is None
     assert own_handle_domain("bluesky", "jay.bsky.team") is None
     assert own_handle_domain("bluesky", "anna.mastodon.social.ap.brid.gy") is None
@@ -228,3 +231,21 @@ def test_a_bluesky_handle_on_an_own_domain_names_the_country() -> None:
     uk = clf.classify({**profile, "handle": "cleanair.co.uk"})
     assert uk["country"] is None
     assert "handle cleanair.co.uk: own domain (outside the EU, weak)" in uk["reasons"]
+
+
+def test_a_mastodon_handle_names_the_instance_when_none_is_given() -> None:
+    """`scout classify` input without `instance`: a Mastodon handle's host is the
+    account's server (as the crawler stores it), weak country evidence."""
+    from nlp.classify import Classifier
+    from nlp.profile import instance_of
+
+    assert instance_of({"platform": "mastodon", "handle": "@ola@Mastodon.PL"}) == "mastodon.pl"
+    assert instance_of({"platform": "mastodon", "handle": "ola", "instance": "x.de"}) == "x.de"
+    assert instance_of({"platform": "bluesky", "handle": "ola.bsky.social"}) is None
+    assert instance_of({"platform": "mastodon", "handle": "ola"}) is None
+    profile = {"platform": "mastodon", "handle": "ola@mastodon.pl", "display_name": "Ola",
+               "bio": "Lubię góry i książki", "post_langs": ["pl"]}  # fmt: skip
+    out = Classifier().classify(profile)
+    assert out["country"] == "PL"
+    assert "instance mastodon.pl -> PL (weak)" in out["reasons"]
+    assert Classifier().classify({**profile, "platform": "bluesky"})["country"] is None
