@@ -215,6 +215,7 @@ class AccountsBuilder:
             language=lang,
             home_country=country,
             country=truth_country,
+            home_city=city if country is not None else None,
             stance=stance,
             is_bot=is_bot,
             opt_out=opt_out,

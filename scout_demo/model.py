@@ -93,6 +93,8 @@ class Account:
     profile_cid: str = ""
     activity: float = 1.0
     campaign_share: float = 0.6
+    home_city: str | None = None  # a city of home_country (in the bio when it gives one)
+    posts_name_city: bool = False  # some campaign post of its names home_city
 
 
 @dataclass
@@ -215,6 +217,7 @@ class World:
                     "kind": a.kind,
                     "country": a.country,
                     "home_country": a.home_country,
+                    "posts_name_city": a.posts_name_city,
                     "language": a.language,
                     "stance": a.stance,
                     "opted_out": a.opt_out is not None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from datetime import datetime, timedelta
 
 from scout_demo.accounts import AccountsBuilder
@@ -18,6 +19,8 @@ from scout_demo.tables import (
     SPAN_DAYS,
     SPOILER,
 )
+
+CITY_IN_POST_SHARE = 0.2  # campaign posts that end with the author's city ("📍 Leipzig")
 
 
 class PostsBuilder(AccountsBuilder):
@@ -46,6 +49,9 @@ class PostsBuilder(AccountsBuilder):
 
     def build_posts(self) -> None:
         rng, w = self.rng, self.world
+        # Where people sign and meet: some campaign posts name the author's city. Drawn
+        # from a random stream of its own, so the rest of the world stays as it was.
+        self.place_rng = random.Random(w.seed * 1_000_003 + 17)
         accounts = w.accounts
         n = self.n_posts
         span = SPAN_DAYS * 86400.0
@@ -139,6 +145,14 @@ class PostsBuilder(AccountsBuilder):
                 segs.append(("tag", ctags[0]))
                 segs.append(("t", ": "))
             segs.append(("t", sentence))
+            if (
+                reply_to is None
+                and acc.home_city
+                and not acc.is_bot
+                and self.place_rng.random() < CITY_IN_POST_SHARE
+            ):
+                segs.append(("t", f" 📍 {acc.home_city}"))
+                acc.posts_name_city = True
             rest = ctags[1:] if lead_tag else ctags
             if rest:
                 segs.append(("t", " "))

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from crawler.core.config import CampaignError, load_campaign
+from scout_demo.model import Account, Post
 from scout_demo.server import (
     DEMO_BSKY_HANDLE,
     DEMO_BSKY_PASSWORD,
@@ -65,13 +66,32 @@ def test_world_is_deterministic() -> None:
     assert all(p.created_at <= NOW for p in a.posts)
 
 
-def _world_digest(world: World) -> str:
+CITY_FIELDS = ("home_city", "posts_name_city")
+
+
+def _world_digest(world: World, without_cities: bool = False) -> str:
+    """``without_cities``: the world as before campaign posts named the author's city
+    (those segments and the accounts' two fields about them left out)."""
+
+    def account(a: Account) -> dict[str, object]:
+        d = dataclasses.asdict(a)
+        return {k: v for k, v in d.items() if k not in CITY_FIELDS} if without_cities else d
+
+    def post(p: Post) -> dict[str, object]:
+        d = dataclasses.asdict(p)
+        if without_cities:
+            d["segments"] = [s for s in p.segments if not (s[0] == "t" and s[1].startswith(" 📍 "))]
+        return d
+
+    truth = world.truth(["http://a", "http://b", "http://c", "http://d"])
+    if without_cities:
+        truth = [{k: v for k, v in t.items() if k not in CITY_FIELDS} for t in truth]
     doc = {
-        "a": [dataclasses.asdict(a) for a in world.accounts],
-        "p": [dataclasses.asdict(p) for p in world.posts],
+        "a": [account(a) for a in world.accounts],
+        "p": [post(p) for p in world.posts],
         "r": [dataclasses.asdict(r) for r in world.reblogs],
         "cut": str(world.cut),
-        "truth": world.truth(["http://a", "http://b", "http://c", "http://d"]),
+        "truth": truth,
     }
     text = json.dumps(doc, default=str, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -83,11 +103,18 @@ def test_world_is_the_same_as_before_the_data_moved_to_files() -> None:
     # (issue 10) is a layer on top: without it the world is the one of issue 7, and
     # tests/test_demo_follows.py checks that the graph leaves this posting world alone.
     # Issue 11 changed it on purpose, once: one website per account (two people of one
-    # name no longer share a site) and twins on both platforms (scout_demo/twins.py)
+    # name no longer share a site) and twins on both platforms (scout_demo/twins.py).
+    # Issue 8 added campaign posts that name the author's city ("📍 Łódź", from a random
+    # stream of their own): without them the world is the one of issue 11.
     world = build_world(seed=7, n_accounts=300, n_posts=3000, follows=False)
-    assert _world_digest(world) == (
+    assert _world_digest(world, without_cities=True) == (
         "68babdeea2722729f49efa947b97d506bac26a8f4ba1f2b6ed5f8a3acafd49a9"
     )
+    assert _world_digest(world) == (
+        "45de0e6e0ee2240252f1b21d1f9f7b69188c4722e3d0d219ecc8e4bcbe5edaad"
+    )
+    named = [a for a in world.accounts if a.posts_name_city]
+    assert named and all(a.home_city and a.home_country for a in named)
 
 
 def test_world_size_and_coverage(world: World) -> None:
