@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
-from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -36,6 +35,7 @@ from crawler.core.config import Campaign, load_campaign
 from crawler.core.net import host_key
 from crawler.core.protocols import STORE_ATTR, MastodonStore
 from crawler.fetch.middlewares import ShutdownRequest
+from crawler.fetch.retries import BAD_BODY, retry_request
 from crawler.mastodon.discovery import InstanceRecord, InstanceRegistry
 
 BAD_BODY_RETRIES = 5
@@ -113,8 +113,12 @@ class MastodonSpiderBase(scrapy.Spider):
         (no cursor is saved, so the next run walks it again)."""
         self.stats.inc_value("scout/errors/bad_body")
         assert response.request is not None
-        retry = get_retry_request(
-            response.request, spider=self, reason="bad_body", max_retry_times=BAD_BODY_RETRIES
+        retry = retry_request(
+            response.request,
+            spider=self,
+            reason="bad_body",
+            max_times=BAD_BODY_RETRIES,
+            kind=BAD_BODY,
         )
         if retry is not None:
             self.stats.inc_value("scout/mastodon/bad_body_retries")

@@ -108,8 +108,8 @@ class MastodonTagSpider(InstanceDiscovery, AccountLookups, SeedFollows):
     custom_settings = {
         # refused feeds are answered by the spider, not dropped by HttpErrorMiddleware
         "HTTPERROR_ALLOWED_CODES": list(REFUSED_STATUSES),
-        # broken bodies are retried from the callbacks with get_retry_request, which
-        # keeps the retry count in meta on purpose
+        # broken bodies are retried from the callbacks (crawler.fetch.retries), which
+        # keeps the retry counts in meta on purpose
         "META_COPY_WARN_SKIP_KEYS": ["retry_times", "download_latency"],
     }
 

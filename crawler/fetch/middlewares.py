@@ -32,7 +32,8 @@ not held, so one spent budget does not starve the others. Budgets are read in th
 moved onto our clock by the response's ``Date`` header before it is trusted
 (:func:`crawler.core.ratelimit.clock_offset`). A 429 marks its budget spent until
 ``Retry-After`` (or the reset) and goes back to the scheduler through Scrapy's
-``get_retry_request`` (``retry/*`` stats, at most ``SCOUT_429_RETRIES`` times).
+``get_retry_request`` (``retry/*`` stats, at most ``SCOUT_429_RETRIES`` times, counted
+apart from the 5xx and timeouts: :mod:`crawler.fetch.retries`).
 
 Other retries (5xx and timeouts through Scrapy's ``RetryMiddleware``, broken bodies
 through the spider) back off: a retried request holds its host's slot for
@@ -54,7 +55,6 @@ from typing import Any, Self
 from scrapy import Request, signals
 from scrapy.core.downloader import Slot
 from scrapy.crawler import Crawler
-from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
@@ -69,6 +69,7 @@ from crawler.core.ratelimit import (
     retry_after,
 )
 from crawler.fetch.budget import SAME_RESET, Bucket, HostBudget, is_paging_request
+from crawler.fetch.retries import RATE_LIMITED, retry_request, times_retried
 
 logger = logging.getLogger(__name__)
 
@@ -271,7 +272,7 @@ class RateLimitMiddleware:
         for b in budget.buckets(paging):
             b.inflight += 1
         request.meta["scout_budget"] = (key, paging)
-        retried = int(request.meta.get("retry_times", 0))
+        retried = times_retried(request)
         if retried and self.retry_backoff > 0:
             # a retry (5xx, timeout, broken body, 429): give the host a breather first
             pause = min(self.retry_backoff * 2 ** (retried - 1), _MAX_BACKOFF)
@@ -347,7 +348,7 @@ class RateLimitMiddleware:
             if wait is None and limit is not None and limit.reset_at is not None:
                 wait = max(0.0, (limit.reset_at - now).total_seconds())
             if wait is None:
-                wait = self.backoff * (2 ** int(request.meta.get("retry_times", 0)))
+                wait = self.backoff * (2 ** int(request.meta.get(RATE_LIMITED, 0)))
             self._spent(key, paging, limit, now + timedelta(seconds=wait))
         self._settle(key, self._slot(request), now)
 
@@ -358,8 +359,12 @@ class RateLimitMiddleware:
         self.stats.inc_value("scout/ratelimit/429")
         spider = self.crawler.spider if self.crawler is not None else None
         retry = (
-            get_retry_request(
-                request, spider=spider, reason="429", max_retry_times=self.max_429_retries
+            retry_request(
+                request,
+                spider=spider,
+                reason="429",
+                max_times=self.max_429_retries,
+                kind=RATE_LIMITED,
             )
             if spider is not None
             else None
