@@ -23,6 +23,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from crawler.core.identity import own_handle_domain
 from nlp.combine import combine
 from nlp.components import Decision, Evidence, RoleComponent, decide
 from nlp.country import make_country_component  # noqa: F401  (registers the factory)
@@ -31,7 +32,6 @@ from nlp.phrases import cache_tokens, get_ext, set_ext, text_doc
 from nlp.profile import (
     field_pairs,
     instance_of,
-    own_handle_domain,
     site_countries,
     site_host,
     site_rows,

@@ -9,7 +9,6 @@ Components read the labels from ``doc._.scout_sections`` to say where a word was
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -17,10 +16,6 @@ from crawler.core.net import host_key
 from crawler.core.vocab import country_code
 
 FIELD = "field"
-_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]")
-# Bluesky handles under these domains belong to a hosting service, not to the account
-# (Bluesky's own, Bridgy Fed's bridged fediverse accounts): their domain says nothing.
-HOSTED_HANDLE_DOMAINS: tuple[str, ...] = ("bsky.social", "bsky.team", "brid.gy")
 
 
 def text_of(value: Any) -> str:
@@ -94,21 +89,6 @@ def text_and_sections(
         sections.append((start, len(text), label))
         text += "\n"
     return text, sections
-
-
-def own_handle_domain(platform: Any, handle: Any) -> str | None:
-    """The domain of a Bluesky handle on a domain of the account's own ("greenpeace.de":
-    the protocol proves the account holds it, through DNS or the domain's web server),
-    None for a handle under a hosting service's domain, for what is no domain name
-    ("ola@mastodon.pl") and for other platforms."""
-    name = str(handle or "").strip().lower().lstrip("@").rstrip(".")
-    if platform != "bluesky" or "." not in name or name.endswith(".invalid"):
-        return None
-    if not _DOMAIN.fullmatch(name):
-        return None
-    if any(name == d or name.endswith("." + d) for d in HOSTED_HANDLE_DOMAINS):
-        return None
-    return name
 
 
 def site_countries(sites: Any) -> list[tuple[str, str]]:

@@ -207,8 +207,8 @@ def test_an_imprints_legal_form_decides_the_type_not_the_role() -> None:
 
 
 def test_a_bluesky_handle_on_an_own_domain_names_the_country() -> None:
+    from crawler.core.identity import own_handle_domain
     from nlp.classify import Classifier
-    from nlp.profile import own_handle_domain
 
     assert own_handle_domain("bluesky", "Luft-Berlin.de.") == "luft-berlin.de"
     assert own_handle_domain("bluesky", "@luft-berlin.de") == "luft-berlin.de"

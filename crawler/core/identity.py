@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from urllib.parse import urlsplit
 
+from crawler.core.seeds import is_bluesky_handle
 from crawler.core.text import strip_accents
 
 _URL = re.compile(
@@ -35,8 +36,9 @@ _URL = re.compile(
 _ACCT = re.compile(r"(?<![\w/@])@([\w.-]+)@((?:[\w-]+\.)*[\w-]+(?::\d{1,5})?)", re.I)
 _BSKY_MENTION = re.compile(r"(?<![\w/@])@((?:[a-z0-9-]+\.)+[a-z][a-z0-9-]*)", re.I)
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
-# a Bluesky handle on the platform's own domain proves no website
-_HOSTED_HANDLE = (".bsky.social", ".bsky.app", ".bsky.team")
+# Bluesky handles under these domains belong to a hosting service, not to the account
+# (Bluesky's own, Bridgy Fed's bridged fediverse accounts): they prove no website.
+HOSTED_HANDLE_DOMAINS: tuple[str, ...] = ("bsky.social", "bsky.app", "bsky.team", "brid.gy")
 
 
 def site_key(value: str) -> str | None:
@@ -139,14 +141,22 @@ def references(text: str) -> set[str]:
     return refs
 
 
+def own_handle_domain(platform: object, handle: object) -> str | None:
+    """The domain of a Bluesky handle on a domain of the account's own ("greenpeace.de":
+    the protocol proves the account holds it, through DNS or the domain's web server),
+    None for a handle under a hosting service's domain, for what is no domain name
+    ("ola@mastodon.pl") and for other platforms."""
+    name = str(handle or "").strip().lower().lstrip("@").rstrip(".")
+    if platform != "bluesky" or name.endswith(".invalid") or not is_bluesky_handle(name):
+        return None
+    if any(name == d or name.endswith("." + d) for d in HOSTED_HANDLE_DOMAINS):
+        return None
+    return name
+
+
 def bluesky_domain(p: Profile) -> str | None:
     """The website domain a Bluesky handle proves (``None`` for hosted handles)."""
-    if p.platform != "bluesky":
-        return None
-    handle = p.handle.lower()
-    if "." not in handle or handle.endswith(_HOSTED_HANDLE) or handle == "handle.invalid":
-        return None
-    return handle
+    return own_handle_domain(p.platform, p.handle)
 
 
 def link_accounts(

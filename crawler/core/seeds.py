@@ -71,11 +71,16 @@ class StarterPack:
         return None
 
 
+def is_bluesky_handle(value: str) -> bool:
+    """Is ``value`` a Bluesky handle: a domain name (atproto's handle syntax)?"""
+    return bool(_BSKY_HANDLE_RE.match(value)) and len(value) <= 253
+
+
 def _bluesky_actor(value: str) -> str:
     v = unquote(value).strip().lstrip("@")
     if _DID_RE.match(v):
         return v
-    if _BSKY_HANDLE_RE.match(v) and len(v) <= 253:
+    if is_bluesky_handle(v):
         return v.lower()
     raise ValueError(f"not a Bluesky handle or DID: {value[:80]!r}")
 
