@@ -314,8 +314,8 @@ class _Evidence:
 class CountryComponent:
     """Member state of the profile in a Doc: reads ``doc._.scout_sections`` (a Doc
     without sections is read as a bio), ``doc._.scout_lang``, ``doc._.scout_instance``,
-    ``doc._.scout_site_countries`` (see :func:`site_countries`),
-    ``doc._.scout_handle_domain`` (see :func:`own_handle_domain`),
+    ``doc._.scout_site_countries`` (see :func:`nlp.profile.site_countries`),
+    ``doc._.scout_handle_domain`` (see :func:`crawler.core.identity.own_handle_domain`),
     ``doc._.scout_posts`` (recent post texts, see :mod:`nlp.post_places`)
     and the text kept by :func:`nlp.phrases.text_doc` (else ``doc.text``); sets ``doc._.scout_country`` (ISO alpha-2 or None),
     ``doc._.scout_country_confidence``, ``doc._.scout_country_reasons`` and
