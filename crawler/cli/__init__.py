@@ -9,6 +9,7 @@ of the database, is done by ``crawler.app``.
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 
@@ -23,6 +24,19 @@ from crawler.core.errors import ScoutError, UserError
 from crawler.core.terminal import plain
 
 __all__ = ["app", "err", "main", "out"]
+
+
+def _one_line_summaries() -> None:
+    """``scout --help`` lists each command with its docstring's first paragraph, and
+    typer's rich markup mode keeps that paragraph's line breaks there ("... until" /
+    "Ctrl-C, ..."): give every command its first paragraph on one line as its summary."""
+    for info in app.registered_commands:
+        if info.short_help is None:
+            doc = info.help or inspect.getdoc(info.callback) or ""
+            info.short_help = " ".join(doc.split("\n\n", 1)[0].split())
+
+
+_one_line_summaries()
 
 
 def _fail(message: str, code: int) -> None:
