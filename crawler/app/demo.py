@@ -81,16 +81,25 @@ def run_demo(
         all_leads = select_leads(store, cfg.name, None, None, None)
         written["xlsx"] = export_leads(all_leads, out_dir / "leads.xlsx")
         written["report"] = build_report(store, cfg, out_dir / "report.html")
-    console.print(f"\n[bold]Done in {time.monotonic() - started:.0f} s.[/bold] Files:")
+    print_files(console, written, db, campaign_path, time.monotonic() - started)
+    return written
+
+
+def print_files(
+    console: Console, written: dict[str, Path], db: Path, campaign: Path, seconds: float
+) -> None:
+    """What the demo wrote, and the two commands to go on with. Paths and commands are
+    never wrapped (soft_wrap: a narrow terminal or a log file gets them whole, to copy)."""
+    console.print(f"\n[bold]Done in {seconds:.0f} s.[/bold] Files:")
     for name, path in written.items():
-        console.print(f"  {name:13} {path}")
-    console.print(f"  {'database':13} {db}   (query it: duckdb {db})")
-    console.print(f"  {'campaign':13} {campaign_path}")
+        console.print(f"  {name:13} {path}", soft_wrap=True)
+    console.print(f"  {'database':13} {db}   (query it: duckdb {db})", soft_wrap=True)
+    console.print(f"  {'campaign':13} {campaign}", soft_wrap=True)
     # the organizers' workspace over the same database (loopback only, no token needed)
     console.print(
         f"\nWork through the leads in your browser: [bold]scout serve --db {escape(str(db))}"
         f"[/bold]  (then open http://127.0.0.1:{SERVE_PORT}/)",
         markup=True,
         highlight=False,
+        soft_wrap=True,
     )
-    return written
