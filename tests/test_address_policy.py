@@ -276,3 +276,39 @@ def test_sdk_clients_refuse_names_that_resolve_to_private_addresses(
     sock = Sessions(host="meta.example.org", stats=Stats())
     with pytest.raises(AddressRefused):
         sock._session("wss://meta.example.org/subscribe", print, lambda: None, None)  # type: ignore[arg-type]
+
+
+def test_commands_that_fetch_nothing_read_a_campaign_naming_private_hosts(
+    tmp_path: Any,
+) -> None:
+    from crawler.core.config import CampaignError, load_campaign
+    from crawler.core.net import nothing_fetched
+
+    f = tmp_path / "c.toml"
+    f.write_text(
+        "[campaign]\nname='x'\nhashtags=['a']\n"
+        "[mastodon]\ninstances=['http://127.0.0.1:8731', 'https://mastodon.lan']\n"
+        "[seeds]\naccounts=['https://10.0.0.5/@ngo']\n"
+    )
+    with pytest.raises(CampaignError, match="127.0.0.1:8731 not named in SCOUT_ALLOWED_HOSTS"):
+        load_campaign(f)  # a crawl: the whole policy
+    cfg = load_campaign(f, fetches=False)  # lead lists, exports, the report
+    assert cfg.mastodon is not None and cfg.mastodon.instances == [
+        "http://127.0.0.1:8731",
+        "https://mastodon.lan",
+    ]
+    # only for that reading: the policy is whole again afterwards
+    assert url_refusal("http://127.0.0.1:8731") is not None
+    with pytest.raises(ValueError, match="10.0.0.5:443 not named"):
+        cfg.seeds.parsed_accounts()  # what a crawl would fetch is judged again on use
+    # every other rule still holds without fetching
+    with nothing_fetched():
+        assert url_refusal("http://127.0.0.1:8731") is None
+        assert "never fetched" in str(url_refusal("http://169.254.169.254/latest"))
+        assert "not an http(s) URL" in str(url_refusal("ftp://127.0.0.1"))
+    metadata = tmp_path / "m.toml"
+    metadata.write_text(
+        "[campaign]\nname='x'\nhashtags=['a']\n[mastodon]\ninstances=['http://169.254.169.254']\n"
+    )
+    with pytest.raises(CampaignError, match="never fetched"):
+        load_campaign(metadata, fetches=False)

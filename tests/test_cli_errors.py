@@ -135,3 +135,26 @@ def test_classify_names_the_line_and_key_of_a_mistyped_value(record: str, expect
     with pytest.raises(UserError) as err:
         read_profiles(lines, "p.jsonl")
     assert expected in str(err.value)
+
+
+def test_lead_lists_read_a_campaign_on_a_private_host_the_crawl_refuses(tmp_path: Path) -> None:
+    # the demo's campaign file names its servers on 127.0.0.1: an analyst lists the leads
+    # of such a campaign without SCOUT_ALLOWED_HOSTS, which only says what may be fetched
+    f = tmp_path / "c.toml"
+    f.write_text(
+        "[campaign]\nname='x'\nhashtags=['a']\n[mastodon]\ninstances=['http://127.0.0.1:8731']\n"
+    )
+    db = tmp_path / "s.duckdb"
+    from crawler.db.store import Store
+
+    Store(db).close()
+    for args in (
+        ("leads", str(f), "--db", str(db)),
+        ("export", str(f), "--db", str(db), "--out", str(tmp_path / "l.csv")),
+        ("report", str(f), "--db", str(db), "--out", str(tmp_path / "r.html")),
+    ):
+        proc = scout(*args, cwd=tmp_path)
+        assert proc.returncode == 0, (args, proc.stderr)
+    assert (tmp_path / "l.csv").exists() and (tmp_path / "r.html").exists()
+    line = one_line_error(scout("crawl", str(f), "--db", str(db), cwd=tmp_path))
+    assert "127.0.0.1:8731 not named in SCOUT_ALLOWED_HOSTS" in line

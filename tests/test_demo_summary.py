@@ -22,5 +22,6 @@ def test_paths_and_commands_are_never_broken_in_a_narrow_terminal_or_a_log(
     assert f"  volunteer     {out / 'leads-volunteer.csv'}" in lines
     assert f"  database      {db}   (query it: duckdb {db})" in lines
     assert f"  campaign      {out / 'campaign.toml'}" in lines
+    assert f"List the leads: scout leads {out / 'campaign.toml'} --db {db}" in lines
     serve = [line for line in lines if "scout serve" in line]
     assert serve and f"scout serve --db {db}  (then open http://127.0.0.1:" in serve[0]

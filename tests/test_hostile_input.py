@@ -199,8 +199,9 @@ def test_hostile_campaign_file_is_one_line_exit_2(tmp_path: Path, body: str, key
     message = str(caught.value)
     assert "\n" not in message and len(message) < 600, message
     assert message.startswith(f"{f}: {key}"), message
-    # through the command line, in process: the same line, exit 2, nothing on stdout
-    code, out, err = run_in_process("leads", str(f), "--db", str(tmp_path / "none.duckdb"))
+    # through the command line, in process: the same line, exit 2, nothing on stdout (a
+    # crawl: lead lists accept private hosts, they fetch nothing)
+    code, out, err = run_in_process("crawl", str(f), "--db", str(tmp_path / "none.duckdb"))
     line = assert_one_line(code, out, err)
     assert line == f"scout: error: {message}"
     assert out == ""

@@ -95,9 +95,15 @@ def print_files(
         console.print(f"  {name:13} {path}", soft_wrap=True)
     console.print(f"  {'database':13} {db}   (query it: duckdb {db})", soft_wrap=True)
     console.print(f"  {'campaign':13} {campaign}", soft_wrap=True)
+    console.print(
+        f"\nList the leads: [bold]scout leads {escape(str(campaign))} --db {escape(str(db))}"
+        "[/bold]",
+        highlight=False,
+        soft_wrap=True,
+    )
     # the organizers' workspace over the same database (loopback only, no token needed)
     console.print(
-        f"\nWork through the leads in your browser: [bold]scout serve --db {escape(str(db))}"
+        f"Work through the leads in your browser: [bold]scout serve --db {escape(str(db))}"
         f"[/bold]  (then open http://127.0.0.1:{SERVE_PORT}/)",
         markup=True,
         highlight=False,

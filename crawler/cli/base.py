@@ -87,8 +87,11 @@ def setup_logging(verbose: bool) -> None:
             handler.addFilter(_one_line)
 
 
-def load_campaign_file(path: Path) -> Campaign:
-    return load_campaign(path)
+def load_campaign_file(path: Path, *, fetches: bool = True) -> Campaign:
+    """The campaign file; ``fetches=False`` for commands that fetch nothing (they accept
+    loopback and private hosts without ``SCOUT_ALLOWED_HOSTS``: ``scout leads`` on the
+    demo's campaign file)."""
+    return load_campaign(path, fetches=fetches)
 
 
 def type_name(lead_type: Any) -> str | None:

@@ -104,7 +104,7 @@ def leads(
     from crawler.app.outreach import OPEN, status_filter
     from crawler.app.summaries import reading
 
-    cfg = load_campaign_file(campaign)
+    cfg = load_campaign_file(campaign, fetches=False)
     keep = status_filter(status, default=OPEN)
     picked = (cfg.name, type_name(lead_type), country)
     with reading(db) as store:
@@ -172,7 +172,7 @@ def export(
     from crawler.app.outreach import status_filter
     from crawler.app.summaries import reading
 
-    cfg = load_campaign_file(campaign)
+    cfg = load_campaign_file(campaign, fetches=False)
     keep = status_filter(status)
     writable(out_path, "--out")
     with reading(db) as store:
@@ -191,7 +191,7 @@ def report(
     from crawler.app.report import build_report
     from crawler.app.summaries import reading
 
-    cfg = load_campaign_file(campaign)
+    cfg = load_campaign_file(campaign, fetches=False)
     writable(out_path, "--out")
     with reading(db) as store:
         path = build_report(store, cfg, out_path)
@@ -271,7 +271,7 @@ def mark(
     from crawler.app.outreach import mark as store_mark
     from crawler.app.summaries import open_store
 
-    cfg = load_campaign_file(campaign)
+    cfg = load_campaign_file(campaign, fetches=False)
     with open_store(db) as store:
         line = store_mark(
             store, cfg.name, account, status=status, owner=owner, note=note, changed_by=_login()
@@ -329,7 +329,7 @@ def hashtags(
     from crawler.app import hashtags as related
     from crawler.app.summaries import open_store, reading
 
-    cfg = load_campaign_file(campaign)
+    cfg = load_campaign_file(campaign, fetches=False)
     related.check_tags(accept or [])  # every tag checked before anything is written
     related.check_tags(drop or [], "--drop")
     want = related.check_lang(lang)
@@ -392,7 +392,7 @@ def graph(
     from crawler.app.graph_export import build_graph, graph_format, write_graph
     from crawler.app.summaries import reading
 
-    cfg = load_campaign_file(campaign)
+    cfg = load_campaign_file(campaign, fetches=False)
     graph_format(out_path)
     writable(out_path, "--out")
     with reading(db) as store:

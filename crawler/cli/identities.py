@@ -37,7 +37,7 @@ def identities(
     from crawler.app.identities import decide
     from crawler.app.summaries import open_store, reading
 
-    load_campaign_file(campaign_file)  # a broken file is still one line, exit 2
+    load_campaign_file(campaign_file, fetches=False)  # a broken file is still one line, exit 2
     if confirm and reject:
         raise UserError("identities: give --confirm or --reject, not both")
     if confirm or reject:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from contextlib import nullcontext
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,7 +34,7 @@ from pydantic import (
 
 from crawler.core.errors import UserError
 from crawler.core.matching import CampaignMatcher
-from crawler.core.net import check_url
+from crawler.core.net import check_url, nothing_fetched
 from crawler.core.seeds import SeedAccount, StarterPack, parse_seed, parse_starter_pack
 from crawler.core.vocab import EU_LANGUAGES, country_code
 
@@ -276,8 +277,12 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def load_campaign(path: str | Path) -> Campaign:
-    """Read and validate a campaign file; raise :class:`CampaignError` with one line."""
+def load_campaign(path: str | Path, *, fetches: bool = True) -> Campaign:
+    """Read and validate a campaign file; raise :class:`CampaignError` with one line.
+    ``fetches=False`` for work that fetches nothing (lead lists, exports, the report):
+    its URLs may then name loopback or private hosts that ``SCOUT_ALLOWED_HOSTS`` does not
+    (:func:`crawler.core.net.nothing_fetched`); a crawl loads the file with the whole
+    address policy."""
     p = Path(path)
     try:
         with p.open("rb") as fh:
@@ -296,7 +301,8 @@ def load_campaign(path: str | Path) -> Campaign:
     if "campaign" not in raw:
         raise CampaignError(f"{p}: campaign: missing section [campaign]")
     try:
-        cfg = Campaign.model_validate(raw)
+        with nullcontext() if fetches else nothing_fetched():
+            cfg = Campaign.model_validate(raw)
     except RecursionError:
         raise CampaignError(f"{p}: nested too deeply") from None
     except ValidationError as exc:

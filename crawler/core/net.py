@@ -12,6 +12,9 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -247,6 +250,23 @@ def _scheme_words(schemes: tuple[str, ...]) -> str:
     return "a " + "/".join(schemes)
 
 
+# True inside :func:`nothing_fetched`
+_NOTHING_FETCHED: ContextVar[bool] = ContextVar("scout_nothing_fetched", default=False)
+
+
+@contextmanager
+def nothing_fetched() -> Iterator[None]:
+    """For reading a campaign file in a command that fetches nothing (``scout leads``,
+    ``export``, ``report``...): loopback and private hosts pass :func:`url_refusal`
+    whatever ``SCOUT_ALLOWED_HOSTS`` says (that setting is about what may be fetched, and
+    the analyst reading the database may not have it); every other rule still holds."""
+    token = _NOTHING_FETCHED.set(True)
+    try:
+        yield
+    finally:
+        _NOTHING_FETCHED.reset(token)
+
+
 def url_refusal(
     url: str, schemes: tuple[str, ...] = ("http", "https"), *, allowed: frozenset[str] | None = None
 ) -> str | None:
@@ -273,7 +293,7 @@ def url_refusal(
     shown = _host_port(host, port or _DEFAULT_PORTS.get(parts.scheme, 0))
     if kind == "never":
         return f"link-local, metadata or reserved address {shown} is never fetched"
-    if kind == "private":
+    if kind == "private" and not _NOTHING_FETCHED.get():
         names = allowed_hosts() if allowed is None else allowed
         if shown not in names:
             return f"loopback or private host {shown} not named in {ALLOWED_HOSTS_ENV}"
