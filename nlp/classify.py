@@ -28,6 +28,7 @@ from nlp.combine import combine
 from nlp.components import Decision, Evidence, RoleComponent, decide
 from nlp.country import make_country_component  # noqa: F401  (registers the factory)
 from nlp.language import detect_text_languages, detected_reason, platform_language
+from nlp.official import OfficialInstance, official_instance
 from nlp.phrases import cache_tokens, get_ext, set_ext, text_doc
 from nlp.profile import (
     field_pairs,
@@ -111,16 +112,35 @@ def imprint_types(sites: Any) -> list[tuple[str, str]]:
     return out
 
 
+def with_stated_type(decision: Decision, org_type: str, said: list[str], by: str) -> Decision:
+    """``decision`` with the org type a fact outside the text states (``said``: its
+    reasons, put after the model's; ``by``: what states it, when it overrules a reading)."""
+    reasons = list(decision.reasons)
+    at = 1 if reasons and reasons[0].startswith("model ") else 0
+    said = list(said)
+    if decision.org_type not in (None, org_type):
+        said.append(f"{by} over the reading '{decision.org_type}'")
+    return replace(decision, org_type=org_type, reasons=reasons[:at] + said + reasons[at:])
+
+
 def with_imprint_type(decision: Decision, imprint: list[tuple[str, str]]) -> Decision:
     """``decision`` with the org type the imprints' legal forms state (the one most
     sites state; the first on a tie) and their reasons after the model's."""
     org_type = Counter(t for t, _ in imprint).most_common(1)[0][0]
     said = [reason for t, reason in imprint if t == org_type]
-    reasons = list(decision.reasons)
-    at = 1 if reasons and reasons[0].startswith("model ") else 0
-    if decision.org_type not in (None, org_type):
-        said.append(f"the imprint's legal form over the reading '{decision.org_type}'")
-    return replace(decision, org_type=org_type, reasons=reasons[:at] + said + reasons[at:])
+    return with_stated_type(decision, org_type, said, "the imprint's legal form")
+
+
+def official_evidence(official: OfficialInstance) -> Evidence:
+    """An account on a public administration's own server: a public body (organisation
+    evidence like a group flag; a politician's or an official's own words still count)."""
+    return Evidence(
+        "official_instance",
+        "organization",
+        "public_body",
+        1.5,
+        f"instance {official.host}: server of {official.operator} (public bodies)",
+    )
 
 
 def _fields(profile: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -247,6 +267,9 @@ class Classifier:
         self, profile: Mapping[str, Any], doc: Doc, language: str | None, lang_reason: str
     ) -> dict[str, Any]:
         structural = structural_evidence(profile)
+        official = official_instance(get_ext(doc, "scout_instance"))
+        if official is not None:
+            structural.append(official_evidence(official))
         evidence = list(get_ext(doc, "scout_evidence") or []) + structural
         # the component decided on its own evidence already: decide again only with more
         own = get_ext(doc, "scout_decision")
@@ -255,6 +278,17 @@ class Classifier:
         imprint = imprint_types(profile.get("sites"))
         if imprint and decision.role == "organization":  # the type, never the role
             decision = with_imprint_type(decision, imprint)
+        if (
+            official is not None
+            and decision.role == "organization"
+            and decision.org_type != "media"
+        ):
+            # the server's operator states the type, over an imprint too (a federal
+            # agency's GmbH is still a public body); a public broadcaster stays media
+            said = [official_evidence(official).reason]
+            if said[0] in decision.reasons:  # listed with the lexicon's evidence already
+                said = []
+            decision = with_stated_type(decision, "public_body", said, "the server's operator")
         bot_reason = _is_bot(profile)
         is_bot = bool(bot_reason) or decision.is_bot
         country = get_ext(doc, "scout_country")
@@ -291,6 +325,9 @@ class Classifier:
             profile.get("fields"),
             name_places=get_ext(doc, "scout_name_places"),
         )
+        if scope is None and official is not None and role in ("organization", "politician"):
+            scope = official.scope
+            scope_reason = f"scope {scope}: instance {official.host} ({official.operator})"
         if scope_reason:
             reasons.append(scope_reason)
         return {

@@ -24,6 +24,7 @@ from spacy.tokens import Doc
 
 from crawler.core.vocab import EU_COUNTRIES, country_code
 from nlp.lexicon import LEXICON_DIR
+from nlp.official import official_instance
 from nlp.phrases import (
     cache_tokens,
     get_ext,
@@ -108,6 +109,8 @@ WEIGHT_SITE_TLD = 1.0
 # office's .de site).
 WEIGHT_IMPRINT = 1.5
 WEIGHT_INSTANCE_TLD = 0.6
+# a public administration's own server (nlp.official): its accounts are its bodies
+WEIGHT_OFFICIAL_INSTANCE = 1.5
 WEIGHT_LANGUAGE = 0.8
 MIN_SCORE = 1.0
 
@@ -416,7 +419,16 @@ class CountryComponent:
             for code, weight, why in self.post_places.evidence(posts):
                 ev.add(code, weight, why)
         instance: str | None = get_ext(doc, "scout_instance")
-        if instance:
+        official = official_instance(instance)
+        if official is not None:  # the EU institutions' server names no member state
+            if official.country:
+                ev.add(
+                    official.country,
+                    WEIGHT_OFFICIAL_INSTANCE,
+                    f"instance {official.host}: server of {official.operator} "
+                    f"-> {official.country}",
+                )
+        elif instance:
             found = self.instance_country(instance)
             if found:
                 code, why = found
