@@ -114,3 +114,36 @@ def test_a_politician_and_a_broadcaster_keep_their_reading(clf: Classifier) -> N
         masto("dw@social.bund.de", "DW News", "Nachrichten der Deutschen Welle, Auslandssender")
     )
     assert (news["role"], news["org_type"]) == ("organization", "media")
+
+
+def test_a_crawl_reads_the_server_and_the_group_flag_of_stored_accounts() -> None:
+    """What the store keeps reaches the classifier (accounts_for_classification.sql):
+    the home server of an agency, and the platform's group flag (a Mastodon group is
+    an organisation's or a community's account)."""
+    from crawler.app.crawl import classify_accounts
+    from crawler.db.store import Store
+    from tests.support.items import mastodon_account
+
+    store = Store(":memory:")
+    store.upsert_accounts(
+        [
+            mastodon_account("bsi", "social.bund.de", display_name="BSI",
+                             bio="Cyber-Sicherheit für Deutschland", instance="social.bund.de"),
+            mastodon_account("radfahren", "a.gup.pe", display_name="Radfahren",
+                             bio="Alles rund ums Rad", instance="a.gup.pe", is_group=True),
+            mastodon_account("radler", "a.gup.pe", display_name="Radfahren",
+                             bio="Alles rund ums Rad", instance="a.gup.pe"),
+        ]
+    )  # fmt: skip
+    assert classify_accounts(store) == 3
+    got = {
+        h: (role, org_type, country, reasons)
+        for h, role, org_type, country, reasons in store.con.execute(
+            "SELECT handle, role, org_type, country, class_reasons FROM accounts"
+        ).fetchall()
+    }
+    role, org_type, country, reasons = got["bsi@social.bund.de"]
+    assert (role, org_type, country) == ("organization", "public_body", "DE")
+    group = got["radfahren@a.gup.pe"]
+    assert "platform: group account" in group[3] and group[0] == "organization"
+    assert "platform: group account" not in got["radler@a.gup.pe"][3]

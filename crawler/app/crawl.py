@@ -226,6 +226,7 @@ def classify_accounts(
             "fields": r["fields"],
             "followers_count": None if pd.isna(followers) else int(followers),
             "bot": bool(r["is_bot"]),
+            "group": bool(r["is_group"]),
             "posts": r["posts"],
             "instance": r["instance"],
             "post_langs": [x for x in r["post_langs"] if x],

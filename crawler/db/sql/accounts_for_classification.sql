@@ -22,7 +22,7 @@ recent AS (
                                 OR list_contains($accounts::VARCHAR[], account_id)))
 )
 SELECT a.account_id, a.platform, a.handle, a.display_name, a.bio,
-       a.fields, a.followers_count, a.is_bot, a.instance, a.labels,
+       a.fields, a.followers_count, a.is_bot, a.is_group, a.instance, a.labels,
        coalesce(list(r.text ORDER BY r.n) FILTER (WHERE r.n <= 20), [])::VARCHAR[] AS posts,
        coalesce(list(r.lang ORDER BY r.n) FILTER (WHERE r.n <= 20), [])::VARCHAR[]
          AS post_langs,
