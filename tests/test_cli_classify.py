@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.support.fixtures import ROOT
@@ -93,3 +94,78 @@ def test_classify_reads_stdin_and_writes_stdout() -> None:
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [r["role"] for r in rows] == ["organization", "politician"]
+
+
+def _platform_objects() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """Every Mastodon Account entity and Bluesky profile view in the recorded responses
+    (../shared/fixtures), each once."""
+    from tests.support.fixtures import fixture_files, json_bodies, walk_dicts
+
+    masto: dict[str, dict[str, object]] = {}
+    bsky: dict[str, dict[str, object]] = {}
+    for path in fixture_files("mastodon/**/*.yaml") + fixture_files("bluesky/**/*.json"):
+        for _, body in json_bodies(path):
+            for d in walk_dicts(body):
+                if isinstance(d.get("acct"), str) and "username" in d and d.get("uri"):
+                    masto.setdefault(str(d["uri"]), d)
+                did = d.get("did")
+                if isinstance(did, str) and did.startswith("did:") and "handle" in d:
+                    if "displayName" in d or "description" in d:
+                        bsky.setdefault(did, d)
+    return list(masto.values()), list(bsky.values())
+
+
+def test_classify_reads_the_platforms_own_account_objects(tmp_path: Path) -> None:
+    """A Mastodon ``Account`` (``acct``, ``note`` in HTML) and a Bluesky profile view
+    (``displayName``, ``description``), as the APIs return them, are read the way the
+    crawl reads them; before, their bio was silently dropped (no 'bio' key)."""
+    import pytest
+
+    from crawler.bluesky.parse import parse_profile
+    from crawler.core.net import hostname
+    from crawler.mastodon.parse import parse_account
+    from tests.support.cli import run_in_process
+
+    masto, bsky = _platform_objects()
+    if not masto or not bsky:
+        pytest.skip("recorded fixtures not found (../shared is not checked out)")
+    src = tmp_path / "native.jsonl"
+    src.write_text("".join(json.dumps(o) + "\n" for o in masto + bsky), encoding="utf-8")
+    code, out, err = run_in_process("classify", str(src))
+    assert code == 0, err
+    assert "ignored" not in err  # nothing of the objects the classifier reads is unread
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == len(masto) + len(bsky)
+    now = datetime.now(UTC)
+    expected = [parse_account(o, hostname(str(o.get("url") or o["uri"])), now) for o in masto] + [
+        parse_profile(o, now) for o in bsky
+    ]
+    assert [(r["platform"], r["handle"]) for r in rows] == [
+        (e.platform, e.handle) for e in expected
+    ]
+    # the notes were read: a profile with a bio has its words as evidence or a language
+    with_bio = [r for r, e in zip(rows, expected, strict=True) if e.bio and len(e.bio) > 60]
+    assert with_bio and any(r["language"] for r in with_bio)
+
+
+def test_classify_names_keys_it_does_not_read_and_a_broken_platform_object(
+    tmp_path: Path,
+) -> None:
+    from tests.support.cli import run_in_process
+
+    src = tmp_path / "p.jsonl"
+    src.write_text(
+        json.dumps({"platform": "mastodon", "handle": "a@b.example", "description": "x"})
+        + "\n"
+        + json.dumps({"platform": "mastodon", "handle": "c@b.example", "description": "y"})
+        + "\n",
+        encoding="utf-8",
+    )
+    code, out, err = run_in_process("classify", str(src))
+    assert code == 0 and len(out.splitlines()) == 2
+    assert "keys the classifier does not read, ignored: 'description' (2)" in err
+    # a Mastodon account object without uri or url: one line naming the line
+    src.write_text(json.dumps({"username": "a", "acct": "a", "note": "hi"}) + "\n")
+    code, out, err = run_in_process("classify", str(src))
+    assert code == 2 and out == ""
+    assert err.strip().startswith(f"scout: error: {src}:1: ") and "\n" not in err.strip()

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
-from crawler.core.errors import UserError
+from crawler.core.errors import ParseError, UserError
+from crawler.core.items import AccountItem
+from crawler.core.net import hostname
 
 # Input keys that hold lists, and what their items are (README, "scout classify").
 LIST_KEYS: dict[str, tuple[type, str]] = {
@@ -38,8 +41,73 @@ def _check(record: dict[str, Any], where: str) -> None:
         raise UserError(f"{where}: 'followers_count' must be a number, found {followers!r:.40}")
 
 
+# What the classifier reads of a profile (README, "scout classify"); other keys are
+# ignored, and :func:`ignored_keys` counts them for a notice.
+PROFILE_KEYS = frozenset(
+    {"platform", "handle", "display_name", "bio", "fields", "followers_count", "bot",
+     "group", "instance", "labels", "post_langs", "posts", "sites"}
+)  # fmt: skip
+
+
+def _native_item(record: dict[str, Any], seen: datetime) -> AccountItem | None:
+    """A Mastodon ``Account`` or a Bluesky profile view as the platforms' APIs return
+    them (``acct`` and ``username``; a ``did:`` and ``handle``), read by the crawl's own
+    parsers; ``None`` for a record in the classifier's keys."""
+    if isinstance(record.get("acct"), str) and "username" in record:
+        from crawler.mastodon.parse import parse_account
+
+        home = hostname(str(record.get("url") or record.get("uri") or ""))
+        return parse_account(record, home, seen)
+    did = record.get("did")
+    if isinstance(did, str) and did.startswith("did:") and "handle" in record:
+        from crawler.bluesky.parse import parse_profile
+
+        return parse_profile(record, seen)
+    return None
+
+
+def native_profile(record: dict[str, Any], where: str, seen: datetime) -> dict[str, Any]:
+    """``record`` in the classifier's keys: a platform's own account object converted
+    (the posts, post languages and sites given beside it kept), any other record as it
+    is; an unreadable platform object is a one-line error naming ``where``."""
+    try:
+        item = _native_item(record, seen)
+    except ParseError as exc:
+        raise UserError(f"{where}: {exc}") from None
+    if item is None:
+        return record
+    profile: dict[str, Any] = {
+        "platform": item.platform,
+        "handle": item.handle,
+        "display_name": item.display_name,
+        "bio": item.bio,
+        "fields": [{"name": f.name, "value": f.value} for f in item.fields],
+        "followers_count": item.followers_count,
+        "bot": item.is_bot,
+        "group": item.is_group,
+        "instance": item.instance,
+        "labels": item.labels,
+    }
+    for key in ("posts", "post_langs", "sites"):
+        if key in record:
+            profile[key] = record[key]
+    return profile
+
+
+def ignored_keys(records: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Keys the classifier does not read -> how many records carry them."""
+    counts: dict[str, int] = {}
+    for record in records:
+        for key in record.keys() - PROFILE_KEYS:
+            counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 def read_profiles(lines: Iterable[str], source: str) -> list[dict[str, Any]]:
-    """One JSON object per non-blank line; ``source`` names the input in errors."""
+    """One JSON object per non-blank line; ``source`` names the input in errors. A
+    platform's own account object (Mastodon ``Account``, Bluesky profile view) is read
+    as the crawl reads it (:func:`native_profile`)."""
+    seen = datetime.now(UTC)
     records = []
     for n, line in enumerate(lines, 1):
         if not line.strip():
@@ -50,6 +118,7 @@ def read_profiles(lines: Iterable[str], source: str) -> list[dict[str, Any]]:
             raise UserError(f"{source}:{n}: not JSON: {exc.msg}") from None
         if not isinstance(record, dict):
             raise UserError(f"{source}:{n}: expected a JSON object per line")
+        record = native_profile(record, f"{source}:{n}", seen)
         _check(record, f"{source}:{n}")
         records.append(record)
     return records

@@ -23,6 +23,7 @@ from crawler.cli.base import (
 )
 from crawler.cli.printing import print_crawl_summary
 from crawler.core.errors import UserError
+from crawler.core.terminal import plain
 
 
 @app.command()
@@ -33,12 +34,25 @@ def classify(
     ] = None,
 ) -> None:
     """Classify profiles the way the crawl does: role, org_type, language, country."""
-    from crawler.app.profiles import classify_profiles, read_profiles
+    from crawler.app.profiles import classify_profiles, ignored_keys, read_profiles
 
     if out_file is not None:
         writable(out_file, "--out")
     lines = sys.stdin.readlines() if str(profiles) == "-" else _read_lines(profiles)
     records = read_profiles(lines, str(profiles))
+    ignored = ignored_keys(records)
+    if ignored:  # a misspelt key ("description" for "bio") would go unnoticed
+        shown = ", ".join(
+            f"{plain(k, one_line=True)[:40]!r} ({n})" for k, n in list(ignored.items())[:8]
+        )
+        more = f" and {len(ignored) - 8} more" if len(ignored) > 8 else ""
+        err.print(
+            f"note: keys the classifier does not read, ignored: {shown}{more} "
+            "(README: scout classify)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     sink = open(out_file, "w", encoding="utf-8") if out_file else sys.stdout
     try:
         for row in classify_profiles(records):
