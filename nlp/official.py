@@ -18,8 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from crawler.core.vocab import SCOPES, country_code
-
-LEXICON_DIR = Path(__file__).resolve().parent.parent / "data" / "lexicons"
+from nlp.lexicon import LEXICON_DIR
 
 
 @dataclass(frozen=True)

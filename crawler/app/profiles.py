@@ -45,7 +45,7 @@ def _check(record: dict[str, Any], where: str) -> None:
 # ignored, and :func:`ignored_keys` counts them for a notice.
 PROFILE_KEYS = frozenset(
     {"platform", "handle", "display_name", "bio", "fields", "followers_count", "bot",
-     "group", "instance", "labels", "post_langs", "posts", "sites"}
+     "group", "is_group", "instance", "labels", "post_langs", "posts", "sites"}
 )  # fmt: skip
 
 
