@@ -23,3 +23,17 @@ def test_the_command_list_shows_each_summary_without_the_docstring_line_breaks()
         assert rows.get(name) == " ".join(first.split()), (name, rows.get(name))
     # e.g. the live command's docstring breaks its first sentence over two lines
     assert "until Ctrl-C, SIGTERM or --duration" in rows["live"]
+
+
+def test_version_names_the_package_and_the_classifier_model() -> None:
+    import json
+    import tomllib
+
+    from tests.support.cli import ROOT
+
+    proc = run_scout("--version")
+    assert proc.returncode == 0, proc.stderr
+    package = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    meta = ROOT / "nlp" / "models" / "scout_textcat" / "meta.json"
+    model = json.loads(meta.read_text())["version"]
+    assert proc.stdout.strip() == f"scout {package} (classifier model {model})"

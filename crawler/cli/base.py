@@ -33,6 +33,45 @@ out = Console()
 err = Console(stderr=True)
 
 
+def version_text() -> str:
+    """``scout 0.1.0 (classifier model 1.4.1)``: what a bug report needs, without
+    loading spaCy (the model's version is read from its ``meta.json``)."""
+    import json
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        package = version("eci-scout")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        package = "unknown"
+    meta = Path(__file__).resolve().parents[2] / "nlp" / "models" / "scout_textcat" / "meta.json"
+    try:
+        model = str(json.loads(meta.read_text(encoding="utf-8")).get("version", "unknown"))
+    except (OSError, ValueError):
+        model = "missing"
+    return f"scout {package} (classifier model {model})"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(version_text(), markup=False, highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the version (and the classifier model's) and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Find the partners who will carry a European Citizens' Initiative."""
+
+
 DbOpt = Annotated[
     Path, typer.Option("--db", help="DuckDB database file.", show_default=True, dir_okay=False)
 ]
