@@ -94,7 +94,13 @@ def mastodon_mock(
         pytest.fail("mastodon-mock is not installed: pip install -e '.[dev]'")
     database = workdir / "mock.sqlite"
     cfg = workdir / ".mastodon_mock.toml"
-    cfg.write_text(f"{config}\n[database]\npath = {json.dumps(str(database))}\n", encoding="utf-8")
+    # its media under workdir too: left to itself it makes a /tmp folder per start and
+    # never removes it (a top-level key, so before the config's own tables)
+    media = json.dumps(str(workdir / "media"))
+    cfg.write_text(
+        f"media_storage_path = {media}\n{config}\n[database]\npath = {json.dumps(str(database))}\n",
+        encoding="utf-8",
+    )
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log_path = workdir / "mock.log"
