@@ -24,7 +24,6 @@ LeadType = StrEnum("LeadType", [(t.upper(), t) for t in LEAD_TYPES])  # type: ig
 
 app = typer.Typer(
     name="scout",
-    help="Find the partners who will carry a European Citizens' Initiative.",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
