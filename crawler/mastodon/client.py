@@ -28,7 +28,11 @@ from crawler.core.protocols import StatsLike
 from crawler.core.vocab import USER_AGENT
 from crawler.mastodon.parse import parse_account, parse_status
 
-PACE_RETRIES = 4  # attempts when Mastodon.py cannot pace (a window just ended)
+# Waits (seconds) before each new attempt when Mastodon.py cannot pace: the first is
+# at once (its state was stale, nothing was sent), then a backoff that outlasts a
+# reset rounded down to the second (a server's epoch-second X-RateLimit-Reset can read
+# "now" while its window still runs for up to a second).
+PACE_BACKOFF = (0.0, 1.0, 2.0, 4.0)
 logger = logging.getLogger(__name__)
 
 SEARCH_LIMIT = 40  # the API maximum for search results
@@ -95,19 +99,20 @@ class MastodonClient:
     # ------------------------------------------------------------------ raw calls
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """One API call. Mastodon.py's pacing gives up ("cannot pace") when the reset it
-        read has already passed, i.e. the window rolled over since the last answer (a
-        pause between calls longer than the window). It then refuses every call without
-        sending one, so its stale state never refreshes: forget the last call (a new
-        window starts with a full budget) and ask again, a few times at most."""
-        for attempt in range(PACE_RETRIES):
+        read has already passed: the window rolled over since the last answer (a pause
+        between calls longer than the window), or a 429 came with a reset that reads as
+        now (epoch seconds, rounded down). It then refuses every call without sending
+        one, so its stale state never refreshes: forget the last call (a new window
+        starts with a full budget) and ask again, at once and then after growing waits
+        (``PACE_BACKOFF``); the last attempt's refusal is raised."""
+        for wait in PACE_BACKOFF:
             try:
                 return fn(*args, **kwargs)
-            except MastodonRatelimitError:
-                if attempt == PACE_RETRIES - 1:
-                    raise
+            except MastodonRatelimitError as exc:
+                logger.debug("%s: cannot pace (%s); again in %.0f s", self.host, exc, wait)
                 self.api.ratelimit_lastcall = None  # type: ignore[assignment]  # next call re-reads
-                time.sleep(0.1 * attempt)
-        raise AssertionError("unreachable")
+                time.sleep(wait)
+        return fn(*args, **kwargs)
 
     def search_statuses(self, query: str, *, max_pages: int = 5) -> Iterator[dict[str, Any]]:
         """Statuses matching ``query`` (newest first), paged with ``max_id``."""
