@@ -16,7 +16,11 @@ person can read.  They are added in log-odds:
   the hand rules: ``log(P_model(type) + floor) + TYPE_WEIGHT * lexicon weight``, any
   type whose lexicon weight reaches ``STRONG_TYPE`` deciding, except the ambiguous
   ``WEAK_TYPES`` (association). Either way a media reading needs a media word when the
-  profile names another type (``STYLE_TYPE``);
+  profile names another type (``STYLE_TYPE``). The combiner overrides the model's type
+  only on evidence of its own (a lexicon type weight or a concept word), and never to
+  media without a media word: fitted on the register, whose media entries are the ones
+  naming no type, it had learned "no type word -> media" and called NGOs' social bios
+  ("We are a global movement ... promoting human rights") media;
 * a person's role: journalist and public figure (no training data) and politician come
   from the lexicon when it names one; else the model's politician/individual choice.
 
@@ -161,6 +165,15 @@ def _learned_type(
         scores.pop(STYLE_TYPE, None)
     best = max(sorted(scores), key=lambda t: scores[t])
     model_best = max(sorted(raw), key=lambda t: raw[t])
+    if model_best in scores and not any(lex.values()) and not any(pred.concepts):
+        # nothing but the model's reading to go on: the combiner's own lean (its
+        # intercepts, fitted on register entries) is no evidence about this profile
+        best = model_best
+    elif best == STYLE_TYPE and model_best != STYLE_TYPE and not lex.get(STYLE_TYPE):
+        # it learned "no type word -> media" from the register, whose media entries
+        # state no type: a media reading needs the model's own or a media word
+        scores.pop(STYLE_TYPE)
+        best = max(sorted(scores), key=lambda t: scores[t])
     if best != model_best:
         share = combiner.probabilities(scores)[best]
         words = [

@@ -9,6 +9,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from tests.support.fixtures import ROOT
 
 PROFILES = [
@@ -94,6 +96,74 @@ def test_classify_reads_stdin_and_writes_stdout() -> None:
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [r["role"] for r in rows] == ["organization", "politician"]
+
+
+def test_classify_reads_what_other_tools_write() -> None:
+    """A byte order mark and CRLF (Windows tools), UTF-8 whatever the locale says, and
+    one JSON document (a pretty-printed array, as ``jq .`` or an API's search prints it)
+    are read; each was an error ("Unexpected UTF-8 BOM", "Expecting value")."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "latin-1"}
+
+    def classify(data: bytes) -> list[dict[str, object]]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "crawler.cli", "classify", "-"],
+            input=data,
+            env=env,
+            capture_output=True,
+            timeout=180,
+        )
+        assert proc.returncode == 0, proc.stderr.decode("utf-8", "replace")
+        return [json.loads(line) for line in proc.stdout.decode("utf-8").splitlines()]
+
+    jsonl = "\r\n".join(json.dumps(p, ensure_ascii=False) for p in PROFILES[:2]) + "\r\n"
+    rows = classify(b"\xef\xbb\xbf" + jsonl.encode("utf-8"))
+    assert [r["role"] for r in rows] == ["organization", "politician"]
+    array = json.dumps(PROFILES[:3], ensure_ascii=False, indent=2)
+    assert [r["handle"] for r in classify(array.encode("utf-8"))] == [
+        p["handle"] for p in PROFILES[:3]
+    ]
+    single = json.dumps(PROFILES[2], ensure_ascii=False, indent=2)  # "Dziennikarka ... Kraków"
+    (row,) = classify(single.encode("utf-8"))
+    assert (row["role"], row["country"]) == ("journalist", "PL")
+
+
+def test_classify_reads_an_api_answer_as_it_comes() -> None:
+    """``curl .../api/v1/directory | scout classify -``: the recorded body, byte for byte
+    as the server sent it (one JSON array of Account entities), one row per account."""
+    from tests.support.fixtures import SHARED_DIR, load_cassette, require
+
+    path = require(SHARED_DIR / "fixtures/mastodon/dev-server-4.6.4/test_directory.yaml")
+    answer = next(r for r in load_cassette(path) if r.uri.endswith("/api/v1/directory"))
+    accounts = json.loads(answer.body)
+    assert isinstance(accounts, list) and accounts
+    proc = run_classify("-", stdin=answer.body)
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    # a local account's acct has no host: the crawl's parser adds the server's
+    assert [r["handle"] for r in rows] == [f"{a['acct']}@localhost" for a in accounts]
+    assert {r["platform"] for r in rows} == {"mastodon"}
+
+
+def test_classify_names_a_bad_item_of_a_json_array() -> None:
+    from crawler.app.profiles import read_profiles
+    from crawler.core.errors import UserError
+
+    with pytest.raises(UserError, match=r"^p.json\[1\]: expected a JSON object \(a profile\), "
+                       "found a string$"):  # fmt: skip
+        read_profiles(['[{"display_name": "x"},', ' "y"]'], "p.json")
+    with pytest.raises(UserError, match=r"^p.json:2: not JSON"):  # JSON lines, one broken
+        read_profiles(['{"display_name": "x"}', '{"display_name": '], "p.json")
+    with pytest.raises(UserError, match=r"^-: not UTF-8 text"):
+        from crawler.cli.tools import _stdin_lines
+
+        class Latin1:
+            buffer = __import__("io").BytesIO("Café".encode("latin-1"))
+
+        real, sys.stdin = sys.stdin, Latin1()  # type: ignore[assignment]
+        try:
+            _stdin_lines()
+        finally:
+            sys.stdin = real
 
 
 def _platform_objects() -> tuple[list[dict[str, object]], list[dict[str, object]]]:

@@ -40,6 +40,40 @@ def test_a_social_bio_naming_its_type_is_not_media(
     assert out["org_type"] not in (None, "media"), out["reasons"]
 
 
+# Social bios of organisations that name no type at all: the model reads them as NGOs,
+# and the combiner, which learned "no type word -> media" from the register (its media
+# entries state no type), must not overrule it (all four were media).
+UNNAMED_ORGS = [
+    (
+        "Amnesty International",
+        "We are a global movement of more than 10 million people "
+        "fighting injustice and promoting human rights.",
+        "en",
+    ),  # fmt: skip
+    (
+        "ILGA-Europe",
+        "We work for human rights and equality for LGBTI people at European level.",
+        "en",
+    ),  # fmt: skip
+    ("Milieudefensie", "Wij strijden voor een eerlijke en groene wereld.", "nl"),
+    (
+        "Ecologistas en Acción",
+        "Confederación de más de 300 grupos ecologistas. Defendemos el medio ambiente.",
+        "es",
+    ),  # fmt: skip
+]
+
+
+@pytest.mark.parametrize(("name", "bio", "lang"), UNNAMED_ORGS)
+def test_a_social_bio_naming_no_type_is_not_made_media(
+    clf: Classifier, name: str, bio: str, lang: str
+) -> None:
+    out = clf.classify(
+        {"platform": "mastodon", "display_name": name, "bio": bio, "post_langs": [lang]}
+    )
+    assert (out["role"], out["org_type"]) == ("organization", "ngo"), out["reasons"]
+
+
 def test_media_with_a_media_word_stays_media(clf: Classifier) -> None:
     for name, bio, lang in [
         ("Le Progrès Lyon", "Quotidien régional : l'actualité de Lyon et de sa région", "fr"),

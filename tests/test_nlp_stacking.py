@@ -122,6 +122,40 @@ def test_the_media_style_rule_holds_over_the_combiner() -> None:
     assert any("media reading set aside" in r for r in out.reasons)
 
 
+def _media_fan() -> TypeCombiner:
+    """A combiner whose intercept favours media (as the shipped one learned from the
+    register, whose media entries name no type)."""
+    classes = ("association", "media", "ngo")
+    names = feature_names(classes, CONCEPTS)
+    return TypeCombiner(classes, tuple(names), CONCEPTS, np.zeros(len(names)),
+                        np.ones(len(names)), np.zeros((3, len(names))),
+                        np.array([0.0, 5.0, 0.0]))  # fmt: skip
+
+
+def test_with_nothing_but_the_model_the_combiner_does_not_overrule_it() -> None:
+    """No type word, no concept word: the combiner's lean is no evidence, the model's
+    reading stands (an NGO's "We are a global movement ..." was media)."""
+    out = combine(_pred({"association": 0.1, "media": 0.15, "ngo": 0.75}, _media_fan()),
+                  _lexicon([]), [])  # fmt: skip
+    assert out.org_type == "ngo"
+    assert not any(r.startswith("combiner ") for r in out.reasons)
+
+
+def test_the_combiner_cannot_introduce_a_media_reading_without_a_media_word() -> None:
+    weak = [Evidence("association:netz", "organization", "association", 0.5,
+                     "bio: 'Netzwerk' (association, de)")]  # fmt: skip
+    probs = {"association": 0.2, "media": 0.1, "ngo": 0.7}
+    out = combine(_pred(probs, _media_fan()), _lexicon(weak), weak)
+    assert out.org_type in ("ngo", "association")
+    # a media word allows it
+    news = weak + [Evidence("media:nachrichten", "organization", "media", 1.0,
+                            "bio: 'Nachrichten' (media, de)")]  # fmt: skip
+    assert combine(_pred(probs, _media_fan()), _lexicon(news), news).org_type == "media"
+    # and so does the model's own media reading
+    own = {"association": 0.1, "media": 0.7, "ngo": 0.2}
+    assert combine(_pred(own, _media_fan()), _lexicon(weak), weak).org_type == "media"
+
+
 def test_combiner_round_trips_through_meta_json(tmp_path: Path) -> None:
     model = load_model()
     shipped = model.type_combiner

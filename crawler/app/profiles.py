@@ -106,22 +106,68 @@ def ignored_keys(records: Iterable[dict[str, Any]]) -> dict[str, int]:
 def read_profiles(lines: Iterable[str], source: str) -> list[dict[str, Any]]:
     """One JSON object per non-blank line; ``source`` names the input in errors. A
     platform's own account object (Mastodon ``Account``, Bluesky profile view) is read
-    as the crawl reads it (:func:`native_profile`)."""
-    seen = datetime.now(UTC)
-    records = []
+    as the crawl reads it (:func:`native_profile`). A byte order mark is skipped, and
+    an input that is one JSON document (an array of objects, as an API's search
+    answers, or one object over several lines, as ``jq`` prints it) is read as such."""
+    lines = list(lines)
+    if lines:
+        lines[0] = lines[0].removeprefix("\ufeff")
+    try:
+        values = list(_json_lines(lines, source))
+    except UserError:
+        if _one_document(lines) is None:
+            raise
+        values = []
+    else:
+        if all(isinstance(v, dict) for _, v in values):
+            return _records(values)
+    document = _one_document(lines)
+    if isinstance(document, dict):
+        return _records([(source, document)])
+    if isinstance(document, list):
+        return _records((f"{source}[{i}]", item) for i, item in enumerate(document))
+    return _records(values)  # JSON lines, one of them not an object: named
+
+
+def _json_lines(lines: list[str], source: str) -> Iterator[tuple[str, Any]]:
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            yield f"{source}:{n}", json.loads(line)
         except json.JSONDecodeError as exc:
             raise UserError(f"{source}:{n}: not JSON: {exc.msg}") from None
-        if not isinstance(record, dict):
-            raise UserError(f"{source}:{n}: expected a JSON object per line")
-        record = native_profile(record, f"{source}:{n}", seen)
-        _check(record, f"{source}:{n}")
+
+
+def _one_document(lines: list[str]) -> dict[str, Any] | list[Any] | None:
+    """The input as one JSON object or array, or ``None`` when it is not one."""
+    text = "\n".join(lines).strip()
+    if not text.startswith(("{", "[")):
+        return None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    return document if isinstance(document, dict | list) else None
+
+
+def _records(values: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """Each decoded ``(where, value)`` as a checked profile record."""
+    seen = datetime.now(UTC)
+    records = []
+    for where, value in values:
+        if not isinstance(value, dict):
+            raise UserError(f"{where}: expected a JSON object (a profile), found {_kind(value)}")
+        record = native_profile(value, where, seen)
+        _check(record, where)
         records.append(record)
     return records
+
+
+def _kind(value: Any) -> str:
+    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number"
+    )
 
 
 def classify_profiles(records: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:

@@ -3,6 +3,7 @@ campaign."""
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from pathlib import Path
@@ -38,7 +39,7 @@ def classify(
 
     if out_file is not None:
         writable(out_file, "--out")
-    lines = sys.stdin.readlines() if str(profiles) == "-" else _read_lines(profiles)
+    lines = _stdin_lines() if str(profiles) == "-" else _read_lines(profiles)
     records = read_profiles(lines, str(profiles))
     ignored = ignored_keys(records)
     if ignored:  # a misspelt key ("description" for "bio") would go unnoticed
@@ -53,6 +54,8 @@ def classify(
             highlight=False,
             soft_wrap=True,
         )
+    if out_file is None and isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(encoding="utf-8")  # JSON is UTF-8, whatever the locale says
     sink = open(out_file, "w", encoding="utf-8") if out_file else sys.stdout
     try:
         for row in classify_profiles(records):
@@ -62,6 +65,14 @@ def classify(
             sink.close()
     if out_file:
         err.print(f"classified {len(records)} profiles into {out_file}")
+
+
+def _stdin_lines() -> list[str]:
+    """Standard input as UTF-8 whatever the locale says (JSON is UTF-8)."""
+    try:
+        return sys.stdin.buffer.read().decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise UserError(f"-: not UTF-8 text: {exc}") from None
 
 
 def _read_lines(path: Path) -> list[str]:
