@@ -74,6 +74,26 @@ def test_a_social_bio_naming_no_type_is_not_made_media(
     assert (out["role"], out["org_type"]) == ("organization", "ngo"), out["reasons"]
 
 
+# The EU's office-holders an ECI is addressed to: commissioners and the presidents and
+# vice-presidents of the Parliament and the Commission (all four were individuals).
+EU_OFFICES = [
+    ("Jessika Roswall", "European Commissioner for Environment and a Circular Economy.", "en"),
+    ("Maria Muster", "EU-Kommissarin für Umwelt", "de"),
+    ("Pina Picierno", "Vicepresidente del Parlamento europeo", "it"),
+    ("Ewa Kopacz", "Wiceprzewodnicząca Parlamentu Europejskiego", "pl"),
+    ("Jean Martin", "Commissaire européen à l'environnement", "fr"),
+    ("Teresa Ribera", "Executive Vice-President of the European Commission", "en"),
+]
+
+
+@pytest.mark.parametrize(("name", "bio", "lang"), EU_OFFICES)
+def test_eu_office_holders_are_politicians_at_european_level(
+    clf: Classifier, name: str, bio: str, lang: str
+) -> None:
+    out = clf.classify({"platform": "bluesky", "display_name": name, "bio": bio})
+    assert (out["role"], out["scope"]) == ("politician", "european"), out["reasons"]
+
+
 def test_media_with_a_media_word_stays_media(clf: Classifier) -> None:
     for name, bio, lang in [
         ("Le Progrès Lyon", "Quotidien régional : l'actualité de Lyon et de sa région", "fr"),
