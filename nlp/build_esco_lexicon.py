@@ -35,6 +35,14 @@ ISCO_ROLES: dict[str, str] = {
     "3421": "public_figure",  # athletes
 }
 
+# Athletes (3421) are public figures only as professionals: "cyclist", "ciclista",
+# "skier", "narciarz" or "pilot" alone is what a commuter, a hobby skier or an airline
+# pilot writes ("mamma, ciclista urbana" was a public figure). Their labels are kept
+# only when they say so: professional, Profi-, Berufs-, beroeps-, olympic, ...
+PROFESSIONAL_ONLY = frozenset({"3421"})
+_PROFESSIONAL = re.compile(
+    r"prof|berufs|beroeps|olymp|hivatásos|zawodow|poklicn|performanț|επαγγελματ|профес"
+)
 MAX_WORDS = 3
 MAX_CHARS = 40
 MIN_CHARS = 3
@@ -50,7 +58,9 @@ def split_label(label: str) -> list[str]:
     return [p for p in parts if p]
 
 
-def keep_term(term: str) -> bool:
+def keep_term(term: str, code: str = "") -> bool:
+    if code in PROFESSIONAL_ONLY and not _PROFESSIONAL.search(term.lower()):
+        return False
     if len(term) < MIN_CHARS or len(term) > MAX_CHARS:
         return False
     if len(term.split(" ")) > MAX_WORDS:
@@ -79,7 +89,7 @@ def build_rows(esco_dir: Path) -> list[tuple[str, str, str, str]]:
     for path in sorted(esco_dir.glob("occupations_*.tsv")):
         lang = path.stem.split("_", 1)[1]
         for code, term in read_occupations(path):
-            if keep_term(term):
+            if keep_term(term, code):
                 rows.add((lang, term.lower(), code, ISCO_ROLES[code]))
     return sorted(rows)
 

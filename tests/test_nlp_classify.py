@@ -94,6 +94,28 @@ def test_eu_office_holders_are_politicians_at_european_level(
     assert (out["role"], out["scope"]) == ("politician", "european"), out["reasons"]
 
 
+# Everyday cyclists, skiers and sporty parents of a clean-air campaign are volunteers,
+# not influencers: sport words are public-figure evidence only as a profession.
+HOBBIES = [
+    ("Giulia", "mamma, ciclista urbana, amo il mare", "it"),
+    ("Marie", "Cycliste du quotidien, maman de deux enfants", "fr"),
+    ("Tom", "Runner, cyclist, dad of two", "en"),
+    ("Kasia", "Narciarka i mama, Kraków", "pl"),
+    ("Chiara", "Sportiva, insegnante, Torino", "it"),
+]
+
+
+@pytest.mark.parametrize(("name", "bio", "lang"), HOBBIES)
+def test_a_hobby_is_not_a_public_role(clf: Classifier, name: str, bio: str, lang: str) -> None:
+    out = clf.classify({"platform": "mastodon", "display_name": name, "bio": bio})
+    assert out["role"] == "individual", out["reasons"]
+
+
+def test_a_professional_athlete_is_a_public_figure(clf: Classifier) -> None:
+    out = clf.classify({"display_name": "Jan Bakker", "bio": "Profwielrenner bij Team Visma"})
+    assert out["role"] == "public_figure", out["reasons"]
+
+
 def test_media_with_a_media_word_stays_media(clf: Classifier) -> None:
     for name, bio, lang in [
         ("Le Progrès Lyon", "Quotidien régional : l'actualité de Lyon et de sa région", "fr"),

@@ -44,6 +44,13 @@ def test_build_from_shared_esco(tmp_path: Path) -> None:
         "2655",
         "3421",
     }
+    # Athletes only as professionals: a commuter's "ciclista", a hobby skier's "narciarz"
+    # and an airline pilot's "pilot" are not public figures.
+    assert index[("en", "professional athlete")] == ("3421", "public_figure")
+    assert index[("nl", "profwielrenner")] == ("3421", "public_figure")
+    for hobby in [("it", "ciclista"), ("fr", "cycliste"), ("en", "cyclist"), ("en", "skier"),
+                  ("pl", "narciarz"), ("pl", "pilot"), ("ro", "sportiv")]:  # fmt: skip
+        assert hobby not in index, hobby
     # Only relevant occupations: no plumbers, no generals.
     assert ("en", "plumber") not in index and ("de", "general") not in index
     # The committed file is what the builder produces.
