@@ -389,6 +389,38 @@ def test_reasons_mention_the_numbers(store: Store) -> None:
     assert "neutral toward the campaign" in got["vol00"]["reasons"]
 
 
+def test_a_public_figure_is_an_influencer_only_when_known(tmp_path: Path) -> None:
+    """ "Climate activist", "researcher", "author" make a public figure; an influencer is
+    a well-known one. Below PUBLIC_FIGURE_MIN_FOLLOWERS a public figure who posts for
+    the campaign is a volunteer, and the reasons say why."""
+    from crawler.app.ranking import PUBLIC_FIGURE_MIN_FOLLOWERS as MIN
+
+    people = world() + [
+        Person("activist", "public_figure", country="FR", followers=MIN - 1, posts=4),
+        Person("novelist", "public_figure", country="IT", followers=MIN, posts=1),
+        Person(
+            "quiet",
+            "public_figure",
+            country="DE",
+            followers=40,
+            posts=0,
+            mentioned_by=["vol00", "vol01"],
+        ),  # fmt: skip
+    ]
+    with Store(tmp_path / "s.duckdb") as s:
+        build(s, people)
+        got = by_handle(rank(s, campaign(), now=NOW))
+    assert got["activist"]["lead_type"] == "volunteer"
+    assert got["activist"]["role_fit"] == 1.0
+    assert (
+        f"under {MIN:,} followers: a volunteer, not yet an influencer"
+        in (got["activist"]["reasons"])
+    )
+    assert got["novelist"]["lead_type"] == "influencer"
+    assert "not yet an influencer" not in got["novelist"]["reasons"]
+    assert "quiet" not in got  # a private person who never posted is no volunteer
+
+
 def test_bots_as_volunteers_only_when_allowed(store: Store) -> None:
     camp = Campaign.model_validate(
         {

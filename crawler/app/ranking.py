@@ -24,16 +24,18 @@ Candidates
     Only with ``privacy.exclude_bots_from_volunteers = false`` may a bot be a volunteer.
 
 Lead type (one per account, the first that fits, in this order)
-    1. influencer: role politician, journalist or public_figure; org_type media or
-       public_body; or an individual whose followers are in the top 2 % of candidates
-       and at least 5,000.
+    1. influencer: role politician or journalist; a public_figure with at least 1,000
+       followers (``PUBLIC_FIGURE_MIN_FOLLOWERS``: "well-known people"); org_type media
+       or public_body; or an individual whose followers are in the top 2 % of
+       candidates and at least 5,000.
     2. sponsor: org_type foundation or company.
     3. intermediary: org_type ngo, union, association, party, academic or other (an
        organization without org_type counts as other).
-    4. volunteer: role individual without an org_type (a private person: never a
-       politician or a public body) with at least one campaign post or following at
-       least one seed account, and stance supports or neutral (not scored yet counts as
-       neutral). A private person found only as a seed follower is a volunteer or no
+    4. volunteer: role individual, or public_figure under 1,000 followers (an activist
+       or a researcher by the bio, not yet well known; the reasons say so), without an
+       org_type (a private person: never a politician or a public body) with at least
+       one campaign post or following at least one seed account, and stance supports
+       or neutral (not scored yet counts as neutral). A private person found only as a seed follower is a volunteer or no
        lead (never an influencer by the top-2 % rule, which ranks the other candidates);
        an organization or public role found that way gets its type by rules 1-3.
     Role, org_type, country and scope are an organizer's correction where there is one
@@ -150,6 +152,9 @@ WEIGHTS: dict[str, dict[str, float]] = {
 HALF_LIFE_DAYS = 14.0
 INFLUENCER_MIN_FOLLOWERS = 5_000
 INFLUENCER_TOP_SHARE = 0.02  # individuals in the top 2 % of candidates by followers
+# A public figure (author, researcher, activist by the bio) is well known, an influencer,
+# from this many followers; below, a volunteer like any private person.
+PUBLIC_FIGURE_MIN_FOLLOWERS = 1_000
 SEEDS_FULL = 3.0  # following this many of the campaign's seed accounts counts fully
 
 
@@ -163,6 +168,7 @@ def ranking_parameters(campaign: Campaign, now: datetime) -> list[object]:
         campaign.privacy.exclude_bots_from_volunteers,
         INFLUENCER_MIN_FOLLOWERS,
         INFLUENCER_TOP_SHARE,
+        PUBLIC_FIGURE_MIN_FOLLOWERS,
         SEEDS_FULL,
     ]
     assert len(WEIGHTS) == 4, "ranking.sql has one weights row per lead type"

@@ -2,15 +2,15 @@
 -- a lead computed from stored rows. Positional parameters, in the order of
 -- crawler.app.ranking.ranking_parameters(): campaign, now, half-life in days, whether
 -- signature counts were given, whether bots are never volunteers, the influencer
--- follower minimum and top share, how many seeds followed count fully, then one weights
--- row per lead type.
+-- follower minimum and top share, the public figures' follower minimum, how many seeds
+-- followed count fully, then one weights row per lead type.
 WITH
 -- what Python supplies: campaign, clock, thresholds
 params AS (
     SELECT ?::VARCHAR AS campaign, ?::TIMESTAMPTZ AS now, ?::DOUBLE AS half_life_days,
            ?::BOOLEAN AS has_signatures, ?::BOOLEAN AS bots_never_volunteers,
            ?::BIGINT AS influencer_min_followers, ?::DOUBLE AS influencer_top_share,
-           ?::DOUBLE AS seeds_full
+           ?::BIGINT AS public_figure_min_followers, ?::DOUBLE AS seeds_full
 ),
 weights (lead_type, w_reach, w_centrality, w_role_fit, w_stance, w_activity,
          w_country_need) AS (VALUES
@@ -26,7 +26,7 @@ role_fit (lead_type, kind, fit) AS (VALUES
     ('intermediary', 'ngo', 1.0), ('intermediary', 'association', 0.9),
     ('intermediary', 'union', 0.9), ('intermediary', 'academic', 0.7),
     ('intermediary', 'party', 0.6), ('intermediary', 'other', 0.5),
-    ('volunteer', 'individual', 1.0)
+    ('volunteer', 'individual', 1.0), ('volunteer', 'public_figure', 1.0)
 ),
 -- the campaign's posts and its accounts' stance
 cposts AS (
@@ -141,6 +141,19 @@ norms AS (
            max(ln(1 + g_out)) AS max_lgo
     FROM cand
 ),
+-- a public figure (an author, a researcher, an activist by their bio) is one of the
+-- "well-known people" an influencer is from p.public_figure_min_followers on; below,
+-- a private person like any other
+known AS (
+    SELECT c.*,
+           c.role = 'public_figure'
+             AND c.followers >= p.public_figure_min_followers AS known_figure,
+           (c.role = 'individual'
+             OR (c.role = 'public_figure'
+                 AND c.followers < p.public_figure_min_followers))
+             AND c.org_type IS NULL AS private_person
+    FROM cand c, params p
+),
 typed AS (
     SELECT c.*,
            (c.role = 'individual' AND NOT c.seed_only
@@ -155,10 +168,10 @@ typed AS (
              -- a private person found only as a seed follower: a volunteer or no lead
              -- (never an influencer by follower count: its followers are not compared
              -- with the posters'); organizations and public roles get their own type
-             WHEN c.seed_only AND c.role = 'individual' AND c.org_type IS NULL THEN
+             WHEN c.seed_only AND c.private_person THEN
                CASE WHEN coalesce(c.stance, 'neutral') IN ('supports', 'neutral')
                     THEN 'volunteer' END
-             WHEN c.role IN ('politician', 'journalist', 'public_figure')
+             WHEN c.role IN ('politician', 'journalist') OR c.known_figure
                OR c.org_type IN ('media', 'public_body')
                OR (c.role = 'individual' AND NOT c.seed_only
                    AND c.followers >= p.influencer_min_followers
@@ -168,12 +181,12 @@ typed AS (
              WHEN c.org_type IN ('ngo', 'union', 'association', 'party', 'academic', 'other')
                OR (c.role = 'organization' AND c.org_type IS NULL) THEN 'intermediary'
              -- a volunteer is a private person: never a politician or a public body
-             WHEN c.role = 'individual' AND c.org_type IS NULL
+             WHEN c.private_person
                AND (c.n_posts >= 1 OR c.n_seeds > 0)
                AND coalesce(c.stance, 'neutral') IN ('supports', 'neutral')
                THEN 'volunteer'
            END AS lead_type
-    FROM cand c, params p
+    FROM known c, params p
 ),
 comps AS (
     SELECT t.*,
@@ -243,6 +256,9 @@ SELECT
         CASE WHEN s.top_reach AND s.lead_type = 'influencer'
              THEN 'followers in the top '
                   || printf('%g', 100 * p.influencer_top_share) || ' % of candidates' END,
+        CASE WHEN s.role = 'public_figure' AND s.lead_type = 'volunteer'
+             THEN format('under {:,} followers: a volunteer, not yet an influencer',
+                         p.public_figure_min_followers) END,
         CASE WHEN s.n_posts > 0
              THEN format('{:,} campaign post', s.n_posts)
                   || CASE WHEN s.n_posts = 1 THEN '' ELSE 's' END
