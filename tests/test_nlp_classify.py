@@ -116,6 +116,23 @@ def test_a_professional_athlete_is_a_public_figure(clf: Classifier) -> None:
     assert out["role"] == "public_figure", out["reasons"]
 
 
+@pytest.mark.parametrize(
+    ("bio", "role"),
+    [
+        ("Me apasiona la política y la bici. Sevilla", "individual"),
+        ("Appassionata di politica e ambiente, mamma", "individual"),
+        ("Interessado em política europeia e ciclismo", "individual"),
+        ("Diputada en el Congreso por Sevilla", "politician"),
+        ("Consigliera comunale a Bologna", "politician"),
+    ],
+)
+def test_politics_is_not_a_politician(clf: Classifier, bio: str, role: str) -> None:
+    """ "política" / "politica" mostly mean politics or policy: an interest, not an office
+    (five dev rows, individuals and organisations, were politicians through them)."""
+    out = clf.classify({"display_name": "Maria Rossi", "bio": bio})
+    assert out["role"] == role, out["reasons"]
+
+
 def test_media_with_a_media_word_stays_media(clf: Classifier) -> None:
     for name, bio, lang in [
         ("Le Progrès Lyon", "Quotidien régional : l'actualité de Lyon et de sa région", "fr"),
