@@ -35,9 +35,10 @@ Lead type (one per account, the first that fits, in this order)
        or a researcher by the bio, not yet well known; the reasons say so), without an
        org_type (a private person: never a politician or a public body) with at least
        one campaign post or following at least one seed account, and stance supports
-       or neutral (not scored yet counts as neutral). A private person found only as a seed follower is a volunteer or no
-       lead (never an influencer by the top-2 % rule, which ranks the other candidates);
-       an organization or public role found that way gets its type by rules 1-3.
+       or neutral (not scored yet counts as neutral). A private person found only as a
+       seed follower is a volunteer or no lead (never an influencer by the top-2 % rule,
+       which ranks the other candidates); an organization or public role found that way
+       gets its type by rules 1-3.
     Role, org_type, country and scope are an organizer's correction where there is one
     (table ``overrides``), else the classifier's.
     Accounts fitting none (e.g. not classified yet) are not leads.
