@@ -81,6 +81,35 @@ def test_exports_carry_contact_routes_for_organisations_and_profiles_for_people(
     assert contact_line(by["vol00"]) == "profile"  # nothing published: the profile
 
 
+def test_a_public_figure_not_yet_known_is_reached_through_the_profile(tmp_path: Path) -> None:
+    """A public figure under PUBLIC_FIGURE_MIN_FOLLOWERS is a volunteer, a private person:
+    the e-mail its website gives is not exported; a known one's is."""
+    people = world() + [
+        Person("activist", "public_figure", country="FR", followers=300, posts=2),
+        Person("novelist", "public_figure", country="IT", followers=40_000, posts=1),
+    ]
+    rows = pd.DataFrame(
+        [
+            (p.account_id, "email", f"hello@{p.user}.example", True)
+            for p in people
+            if p.user in ("activist", "novelist")
+        ],
+        columns=["account_id", "kind", "value", "verified"],
+    ).assign(source_url="https://site.example/", seen_at=LATER)
+    with Store(tmp_path / "s.duckdb") as store:
+        build(store, people)
+        with store.session() as con:
+            con.register("c", rows)
+            con.execute("INSERT INTO contacts BY NAME SELECT * FROM c")
+            con.unregister("c")
+        rank(store, campaign(), now=NOW)
+        leads = select_leads(store, CAMPAIGN)
+    by = {str(r["handle"]).split("@")[0]: r for r in leads.to_dict("records")}
+    assert by["activist"]["lead_type"] == "volunteer" and by["activist"]["email"] is None
+    assert by["novelist"]["lead_type"] == "influencer"
+    assert by["novelist"]["email"] == "hello@novelist.example"
+
+
 def test_evidence_posts_are_the_most_engaged_campaign_posts_with_links(tmp_path: Path) -> None:
     store, people = _store(tmp_path)
     with store:

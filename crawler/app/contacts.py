@@ -1,6 +1,6 @@
 """Contact routes of leads, for every output (``scout leads``, exports, the report, the
 workspace): the website, a public e-mail and contact form (organisations and public
-figures only; a private person is reached through the profile), whether the platform
+figures only; a private person, and so every volunteer, is reached through the profile), whether the platform
 lets a stranger write to them, and the 1 to 3 campaign posts that made the lead, so an
 organizer can quote them. A merged identity's accounts pool their routes.
 
@@ -104,7 +104,9 @@ def lead_contacts(store: Store, campaign: str) -> pd.DataFrame:
     rows = []
     for lead, members in by_lead.items():
         own = members[0]
-        public = own.get("role") in PUBLIC_ROLES
+        # a public figure not yet well known is a volunteer: a private person, reached
+        # through the profile like any other
+        public = own.get("role") in PUBLIC_ROLES and own.get("lead_type") != "volunteer"
         kinds = found.get(lead, {})
         website = _first(kinds.get("website"))
         if website is None:

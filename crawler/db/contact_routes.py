@@ -18,7 +18,7 @@ def _members(name: str) -> str:
 class ContactRoutes(Connection):
     def lead_contact_accounts(self, campaign: str) -> pd.DataFrame:
         """Per lead (``lead_account_id``), its accounts (its own first): platform,
-        handle, role, fields (JSON), locked, chat_allow_incoming."""
+        handle, role, fields (JSON), locked, chat_allow_incoming, the lead's type."""
         with self.session() as con:
             return con.execute(_members("lead_contact_accounts"), {"campaign": campaign}).df()
 
