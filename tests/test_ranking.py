@@ -36,7 +36,7 @@ class Person:
     role: str
     org_type: str | None = None
     country: str | None = "DE"
-    followers: int = 100
+    followers: int | None = 100  # None: never read (a Bluesky seed follower)
     stance: str = "supports"
     posts: int = 0  # campaign posts
     days_ago: float = 1.0  # age of the most recent campaign post
@@ -405,20 +405,21 @@ def test_a_public_figure_is_an_influencer_only_when_known(tmp_path: Path) -> Non
             followers=40,
             posts=0,
             mentioned_by=["vol00", "vol01"],
-        ),  # fmt: skip
+        ),
+        Person("unread", "public_figure", country="PL", followers=None, posts=1),
     ]
     with Store(tmp_path / "s.duckdb") as s:
         build(s, people)
         got = by_handle(rank(s, campaign(), now=NOW))
     assert got["activist"]["lead_type"] == "volunteer"
     assert got["activist"]["role_fit"] == 1.0
-    assert (
-        f"under {MIN:,} followers: a volunteer, not yet an influencer"
-        in (got["activist"]["reasons"])
-    )
+    reasons = got["activist"]["reasons"]
+    assert f"under {MIN:,} followers: a volunteer, not yet an influencer" in reasons
     assert got["novelist"]["lead_type"] == "influencer"
     assert "not yet an influencer" not in got["novelist"]["reasons"]
     assert "quiet" not in got  # a private person who never posted is no volunteer
+    # a follower count never read is no evidence: the role decides
+    assert got["unread"]["lead_type"] == "influencer"
 
 
 def test_bots_as_volunteers_only_when_allowed(store: Store) -> None:

@@ -25,9 +25,9 @@ Candidates
 
 Lead type (one per account, the first that fits, in this order)
     1. influencer: role politician or journalist; a public_figure with at least 1,000
-       followers (``PUBLIC_FIGURE_MIN_FOLLOWERS``: "well-known people"); org_type media
-       or public_body; or an individual whose followers are in the top 2 % of
-       candidates and at least 5,000.
+       followers (``PUBLIC_FIGURE_MIN_FOLLOWERS``: "well-known people"; or a count never
+       read, as of a Bluesky seed follower); org_type media or public_body; or an
+       individual whose followers are in the top 2 % of candidates and at least 5,000.
     2. sponsor: org_type foundation or company.
     3. intermediary: org_type ngo, union, association, party, academic or other (an
        organization without org_type counts as other).

@@ -103,6 +103,7 @@ cand AS (
              AS corrected,
            coalesce(a.is_bot, FALSE) AS is_bot,
            coalesce(a.followers_count, 0) AS followers,
+           a.followers_count IS NULL AS followers_unknown,
            coalesce(po.n_posts, 0) AS n_posts, po.last_post_at,
            coalesce(po.engagement, 0) AS engagement,
            coalesce(ind.in_degree, 0) AS in_degree,
@@ -143,13 +144,15 @@ norms AS (
 ),
 -- a public figure (an author, a researcher, an activist by their bio) is one of the
 -- "well-known people" an influencer is from p.public_figure_min_followers on; below,
--- a private person like any other
+-- a private person like any other. A count never read (a Bluesky seed follower's
+-- profile view has none) is no evidence of either: the role decides, as before.
 known AS (
     SELECT c.*,
            c.role = 'public_figure'
-             AND c.followers >= p.public_figure_min_followers AS known_figure,
+             AND (c.followers_unknown
+                  OR c.followers >= p.public_figure_min_followers) AS known_figure,
            (c.role = 'individual'
-             OR (c.role = 'public_figure'
+             OR (c.role = 'public_figure' AND NOT c.followers_unknown
                  AND c.followers < p.public_figure_min_followers))
              AND c.org_type IS NULL AS private_person
     FROM cand c, params p
