@@ -29,7 +29,9 @@ from crawler.core.terminal import plain
 
 @app.command()
 def classify(
-    profiles: Annotated[Path, typer.Argument(help="JSONL, one profile per line ('-' = stdin)")],
+    profiles: Annotated[
+        Path, typer.Argument(help="JSON lines, one profile each, or a JSON array ('-' = stdin)")
+    ],
     out_file: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write JSONL here instead of stdout")
     ] = None,
