@@ -115,18 +115,18 @@ def read_profiles(lines: Iterable[str], source: str) -> list[dict[str, Any]]:
     try:
         values = list(_json_lines(lines, source))
     except UserError:
-        if _one_document(lines) is None:
+        document = _one_document(lines)
+        if document is None:
             raise
-        values = []
     else:
-        if all(isinstance(v, dict) for _, v in values):
+        document = None
+        if not all(isinstance(v, dict) for _, v in values):
+            document = _one_document(lines)
+        if document is None:  # JSON lines (one not an object is named by _records)
             return _records(values)
-    document = _one_document(lines)
     if isinstance(document, dict):
         return _records([(source, document)])
-    if isinstance(document, list):
-        return _records((f"{source}[{i}]", item) for i, item in enumerate(document))
-    return _records(values)  # JSON lines, one of them not an object: named
+    return _records((f"{source}[{i}]", item) for i, item in enumerate(document))
 
 
 def _json_lines(lines: list[str], source: str) -> Iterator[tuple[str, Any]]:

@@ -17,6 +17,7 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -106,16 +107,22 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-class CountingSite:
-    """A loopback HTTP server that answers ``routes`` (path -> (status, headers, body))
-    and records every request (``Host`` header and path), for asserting that refused
-    addresses got nothing."""
+Answer = tuple[int, dict[str, str], bytes]  # status, headers, body
 
-    def __init__(self, routes: dict[str, tuple[int, dict[str, str], bytes]]) -> None:
+
+class CountingSite:
+    """A loopback HTTP server that answers ``routes`` (path -> (status, headers, body)),
+    other paths with ``answer(path)`` when given (else 404), and records every request
+    (``Host`` header and path), for asserting that refused addresses got nothing."""
+
+    def __init__(
+        self, routes: dict[str, Answer], answer: Callable[[str], Answer] | None = None
+    ) -> None:
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         self.routes = routes
+        self.answer = answer
         self.requests: list[tuple[str, str]] = []
         site = self
 
@@ -124,9 +131,12 @@ class CountingSite:
 
             def do_GET(self) -> None:
                 site.requests.append((self.headers.get("Host", ""), self.path))
-                status, headers, body = site.routes.get(
-                    self.path, (404, {"Content-Type": "text/html"}, b"<html></html>")
-                )
+                if self.path in site.routes:
+                    status, headers, body = site.routes[self.path]
+                elif site.answer is not None:
+                    status, headers, body = site.answer(self.path)
+                else:
+                    status, headers, body = 404, {"Content-Type": "text/html"}, b"<html></html>"
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)
